@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# npm run stack:down — stop the local stack. Data and logs stay under .stack/ (delete it to start over).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here=$root/scripts/stack
+export STACK_DIR=${STACK_DIR:-$root/.stack}
+# Reverse order of start-up: the registry may keep its state in Kafka.
+status=0
+bash "$here/registry/stop.sh" || status=1
+bash "$here/kafka/stop.sh" || status=1
+bash "$here/postgres/stop.sh" || status=1
+exit $status
