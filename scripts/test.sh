@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# npm test — everything CI runs: typecheck, unit tests, then integration tests against the real
+# local stack (brought up here if it is not up; stack:up is idempotent).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+npm run --silent typecheck
+npx mocha 'test/unit/**/*.test.ts'
+
+bash scripts/stack/up.sh
+set -a
+source .stack/env
+set +a
+export NODE_ENV=test
+npx mocha --timeout 120000 --slow 2000 'test/integration/**/*.test.ts'

@@ -1,0 +1,127 @@
+// Loads configuration once at the edge: config/default.json, then config/<NODE_ENV>.json, then the
+// environment (12-factor: the environment always wins). Every problem is reported in one ConfigError.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SETTINGS, type Setting, type SettingName } from './settings.js';
+
+export { SETTINGS, type SettingName } from './settings.js';
+
+export interface Config {
+  kafka: {
+    brokers: string;
+    ordersTopic: string;
+    dlqTopic: string;
+    partitions: number;
+    replicationFactor: number;
+    groupId: string;
+  };
+  registry: { url: string };
+  database: { url: string; poolMax: number };
+  http: { host: string; port: number };
+  processor: { batchMaxMessages: number; batchMaxBytes: number; batchWaitMs: number };
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Raw = Partial<Record<string, unknown>>;
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+const BROKER = /^[^\s,:]+:\d{1,5}$/;
+
+function readJson(file: string, problems: string[]): Raw {
+  if (!existsSync(file)) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Raw;
+    problems.push(`${file}: must hold a JSON object`);
+  } catch (err) {
+    problems.push(`${file}: ${(err as Error).message}`);
+  }
+  return {};
+}
+
+/** Checks one value against its setting; returns the parsed value or pushes a problem. */
+function parse(setting: Setting, value: unknown, problems: string[]): string | number | undefined {
+  const shown = setting.secret ? '(hidden)' : JSON.stringify(value);
+  const fail = (why: string) => void problems.push(`${setting.name} ${why} (got ${shown})`);
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : undefined;
+  if (text === undefined) return fail('must be a string or a number');
+  switch (setting.kind) {
+    case 'integer': {
+      const n = /^-?\d+$/.test(text) ? Number(text) : NaN;
+      const min = setting.min ?? Number.MIN_SAFE_INTEGER;
+      const max = setting.max ?? Number.MAX_SAFE_INTEGER;
+      if (!Number.isSafeInteger(n) || n < min || n > max) return fail(`must be an integer from ${min} to ${max}`);
+      return n;
+    }
+    case 'url':
+      try {
+        new URL(text);
+        return text;
+      } catch {
+        return fail('must be an absolute URL');
+      }
+    case 'brokers':
+      if (!text.split(',').every((b) => BROKER.test(b.trim()))) return fail('must be host:port[,host:port…]');
+      return text.split(',').map((b) => b.trim()).join(',');
+    case 'level':
+      if (!LEVELS.has(text)) return fail(`must be one of ${[...LEVELS].join(', ')}`);
+      return text;
+    case 'topic':
+      if (!TOPIC.test(text) || text === '.' || text === '..') return fail('must be a legal Kafka topic name');
+      return text;
+    case 'string':
+      if (text === '') return fail('must not be empty');
+      return text;
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(process.cwd(), 'config')): Config {
+  const problems: string[] = [];
+  const files = { ...readJson(join(dir, 'default.json'), problems), ...readJson(join(dir, `${env.NODE_ENV ?? 'development'}.json`), problems) };
+  const known = new Set<string>(SETTINGS.map((s) => s.name));
+  for (const key of Object.keys(files)) if (!known.has(key)) problems.push(`${key}: unknown setting in config/`);
+
+  const values = {} as Record<SettingName, string | number>;
+  for (const setting of SETTINGS as readonly Setting[]) {
+    const raw = env[setting.name] !== undefined && env[setting.name] !== '' ? env[setting.name] : (files[setting.name] ?? setting.default);
+    if (raw === undefined) {
+      problems.push(`${setting.name} is required (environment variable or config/)`);
+      continue;
+    }
+    const parsed = parse(setting, raw, problems);
+    if (parsed !== undefined) values[setting.name as SettingName] = parsed;
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const str = (n: SettingName) => String(values[n]);
+  const num = (n: SettingName) => Number(values[n]);
+  return {
+    kafka: {
+      brokers: str('KAFKA_BROKERS'),
+      ordersTopic: str('ORDERS_TOPIC'),
+      dlqTopic: str('ORDERS_DLQ_TOPIC'),
+      partitions: num('ORDERS_TOPIC_PARTITIONS'),
+      replicationFactor: num('ORDERS_TOPIC_REPLICATION'),
+      groupId: str('PROCESSOR_GROUP_ID'),
+    },
+    registry: { url: str('SCHEMA_REGISTRY_URL') },
+    database: { url: str('DATABASE_URL'), poolMax: num('DATABASE_POOL_MAX') },
+    http: { host: str('HOST'), port: num('PORT') },
+    processor: {
+      batchMaxMessages: num('PROCESSOR_BATCH_MAX_MESSAGES'),
+      batchMaxBytes: num('PROCESSOR_BATCH_MAX_BYTES'),
+      batchWaitMs: num('PROCESSOR_BATCH_WAIT_MS'),
+    },
+    shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS'),
+    logLevel: str('LOG_LEVEL'),
+  };
+}

@@ -1,0 +1,37 @@
+// The configuration contract: every setting the service reads, its environment variable, default
+// and limits. The README table, config/*.json, deploy manifests and tests all use these names.
+
+export type Kind = 'string' | 'integer' | 'url' | 'brokers' | 'level' | 'topic';
+
+export interface Setting {
+  readonly name: string;
+  readonly kind: Kind;
+  readonly description: string;
+  /** No default means the setting is required. */
+  readonly default?: string | number;
+  readonly min?: number;
+  readonly max?: number;
+  /** Never logged, never echoed in errors. */
+  readonly secret?: boolean;
+}
+
+export const SETTINGS = [
+  { name: 'KAFKA_BROKERS', kind: 'brokers', description: 'Kafka bootstrap servers, comma-separated host:port' },
+  { name: 'SCHEMA_REGISTRY_URL', kind: 'url', description: 'Confluent-compatible Schema Registry base URL', secret: true },
+  { name: 'DATABASE_URL', kind: 'url', description: 'PostgreSQL connection URL', secret: true },
+  { name: 'PORT', kind: 'integer', default: 8080, min: 0, max: 65535, description: 'HTTP port (API, health, metrics)' },
+  { name: 'HOST', kind: 'string', default: '0.0.0.0', description: 'HTTP listen address' },
+  { name: 'ORDERS_TOPIC', kind: 'topic', default: 'orders', description: 'Topic of order events (key = productId)' },
+  { name: 'ORDERS_DLQ_TOPIC', kind: 'topic', default: 'orders.dlq', description: 'Dead-letter topic for messages that cannot be applied' },
+  { name: 'ORDERS_TOPIC_PARTITIONS', kind: 'integer', default: 6, min: 1, max: 10000, description: 'Partitions when the service creates the topics' },
+  { name: 'ORDERS_TOPIC_REPLICATION', kind: 'integer', default: 1, min: 1, max: 32, description: 'Replication factor when the service creates the topics' },
+  { name: 'PROCESSOR_GROUP_ID', kind: 'string', default: 'order-processor', description: 'Consumer group of the processor role' },
+  { name: 'PROCESSOR_BATCH_MAX_MESSAGES', kind: 'integer', default: 5000, min: 1, max: 100000, description: 'Most messages applied in one database transaction' },
+  { name: 'PROCESSOR_BATCH_MAX_BYTES', kind: 'integer', default: 4194304, min: 1024, max: 268435456, description: 'Most message bytes in one batch' },
+  { name: 'PROCESSOR_BATCH_WAIT_MS', kind: 'integer', default: 20, min: 0, max: 10000, description: 'Longest wait for a batch to fill' },
+  { name: 'SHUTDOWN_TIMEOUT_MS', kind: 'integer', default: 20000, min: 100, max: 600000, description: 'On SIGTERM, finish in-flight work and exit within this time' },
+  { name: 'DATABASE_POOL_MAX', kind: 'integer', default: 10, min: 1, max: 1000, description: 'PostgreSQL pool size per process' },
+  { name: 'LOG_LEVEL', kind: 'level', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent' },
+] as const satisfies readonly Setting[];
+
+export type SettingName = (typeof SETTINGS)[number]['name'];

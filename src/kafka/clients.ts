@@ -1,0 +1,73 @@
+// Factories for the native (librdkafka) clients. Every role connects through here, so the settings
+// that matter for correctness — idempotent acks=all producing, manual offsets — live in one place.
+import Kafka from '@confluentinc/kafka-javascript';
+import type { ConsumerGlobalConfig, KafkaConsumer, Producer, ProducerGlobalConfig, IAdminClient, GlobalConfig } from '@confluentinc/kafka-javascript';
+
+export type { KafkaConsumer, Producer, IAdminClient, Message, LibrdKafkaError } from '@confluentinc/kafka-javascript';
+export const CODES = Kafka.CODES.ERRORS;
+
+export interface KafkaOptions {
+  brokers: string;
+  clientId?: string;
+}
+
+function base(options: KafkaOptions): GlobalConfig {
+  return {
+    'bootstrap.servers': options.brokers,
+    'client.id': options.clientId ?? 'order-stream',
+    // librdkafka logs to stderr by default; errors surface as events and callbacks instead.
+    'log_level': 3,
+  };
+}
+
+function connect<T extends Producer | KafkaConsumer>(client: T, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    client.connect({ timeout: timeoutMs }, (err) => (err ? reject(err) : resolve(client)));
+  });
+}
+
+/**
+ * A connected producer: acks=all and idempotence so a retried send never duplicates or reorders,
+ * delivery reports polled on librdkafka's background thread.
+ */
+export async function createProducer(options: KafkaOptions, overrides: ProducerGlobalConfig = {}): Promise<Producer> {
+  const producer = new Kafka.Producer({
+    ...base(options),
+    'enable.idempotence': true,
+    'acks': -1, // all in-sync replicas
+    'dr_cb': true,
+    'linger.ms': 5,
+    'compression.type': 'lz4',
+    ...overrides,
+  });
+  await connect(producer, 30_000);
+  producer.setPollInBackground(true);
+  return producer;
+}
+
+/** A connected, not yet subscribed consumer with manual offsets and cooperative rebalancing. */
+export async function createConsumer(options: KafkaOptions & { groupId: string }, overrides: ConsumerGlobalConfig = {}): Promise<KafkaConsumer> {
+  const consumer = new Kafka.KafkaConsumer(
+    {
+      ...base(options),
+      'group.id': options.groupId,
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false,
+      'partition.assignment.strategy': 'cooperative-sticky',
+      ...overrides,
+    },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  return connect(consumer, 30_000);
+}
+
+export function createAdmin(options: KafkaOptions): IAdminClient {
+  return Kafka.AdminClient.create(base(options));
+}
+
+export function disconnect(client: Producer | KafkaConsumer, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    if (!client.isConnected()) return resolve();
+    client.disconnect(timeoutMs, () => resolve());
+  });
+}

@@ -1,0 +1,44 @@
+// Topics are created on start-up when missing and never recreated: an existing topic with other
+// settings is reported, not "fixed", because recreating it would drop orders.
+import type { IAdminClient } from './clients.js';
+import { CODES } from './clients.js';
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  config?: Record<string, string>;
+}
+
+export type TopicOutcome = 'created' | 'exists';
+
+export function ensureTopic(admin: IAdminClient, spec: TopicSpec, timeoutMs = 30_000): Promise<TopicOutcome> {
+  return new Promise((resolve, reject) => {
+    admin.createTopic(
+      { topic: spec.topic, num_partitions: spec.partitions, replication_factor: spec.replicationFactor, config: spec.config ?? {} },
+      timeoutMs,
+      (err) => {
+        if (!err) resolve('created');
+        else if (err.code === CODES.ERR_TOPIC_ALREADY_EXISTS) resolve('exists');
+        else reject(new Error(`cannot create topic ${spec.topic}: ${err.message}`));
+      },
+    );
+  });
+}
+
+export async function ensureTopics(admin: IAdminClient, specs: TopicSpec[]): Promise<Record<string, TopicOutcome>> {
+  const outcomes: Record<string, TopicOutcome> = {};
+  for (const spec of specs) outcomes[spec.topic] = await ensureTopic(admin, spec);
+  return outcomes;
+}
+
+export function describePartitions(admin: IAdminClient, topic: string, timeoutMs = 10_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    admin.describeTopics([topic], { timeout: timeoutMs }, (err, result) => {
+      if (err) return reject(err);
+      const description = result[0];
+      if (!description || description.error) return reject(new Error(`cannot describe topic ${topic}: ${description?.error?.message ?? 'no result'}`));
+      resolve(description.partitions.length);
+    });
+  });
+}
