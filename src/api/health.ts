@@ -1,0 +1,40 @@
+// /healthz answers while the process runs; /readyz answers 200 only when every dependency this
+// role needs is usable, so Kubernetes sends traffic (api) or counts the pod ready (processor).
+import type { FastifyInstance } from 'fastify';
+
+export type Check = () => Promise<void>;
+
+export interface HealthOptions {
+  checks: Record<string, Check>;
+  /** Set on shutdown so the load balancer drains this instance before it stops listening. */
+  isDraining: () => boolean;
+  checkTimeoutMs?: number;
+}
+
+function withTimeout(check: Check, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    check().then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
+export function healthRoutes(app: FastifyInstance, options: HealthOptions): void {
+  const timeout = options.checkTimeoutMs ?? 2000;
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const results: Record<string, string> = {};
+    await Promise.all(
+      Object.entries(options.checks).map(async ([name, check]) => {
+        try {
+          await withTimeout(check, timeout);
+          results[name] = 'ok';
+        } catch (err) {
+          results[name] = (err as Error).message;
+        }
+      }),
+    );
+    const ready = !options.isDraining() && Object.values(results).every((r) => r === 'ok');
+    if (options.isDraining()) results.shutdown = 'draining';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results });
+  });
+}

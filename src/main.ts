@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// order-stream command line: one binary, one image, several roles (DESIGN §4).
+import { ConfigError, loadConfig } from './config/index.js';
+
+const USAGE = `usage: order-stream <command> [options]
+
+roles (each listens on PORT for /healthz, /readyz and /metrics):
+  api          the order and catalog REST API
+  processor    the stream processor applying orders to PostgreSQL
+  all          both roles in one process
+
+tools:
+  migrate      apply database migrations and exit
+  produce      generate orders into the topic   (order-stream produce --help)
+  tail         print the topic as decoded JSON lines (order-stream tail --help)
+
+configuration comes from config/*.json and the environment; see README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  switch (command) {
+    case 'api':
+    case 'processor':
+    case 'all': {
+      const { runService } = await import('./service.js');
+      return runService(loadConfig(), command === 'all' ? ['api', 'processor'] : [command]);
+    }
+    case 'migrate': {
+      const { runMigrate } = await import('./cli/migrate.js');
+      return runMigrate(loadConfig());
+    }
+    case 'produce': {
+      const { runProduce } = await import('./cli/produce.js');
+      return runProduce(args);
+    }
+    case 'tail': {
+      const { runTail } = await import('./cli/tail.js');
+      return runTail(args);
+    }
+    default:
+      console.error(`order-stream: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exitCode = 78; // EX_CONFIG
+    } else {
+      console.error(`order-stream: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    }
+  },
+);
