@@ -65,9 +65,11 @@ export function createAdmin(options: KafkaOptions): IAdminClient {
   return Kafka.AdminClient.create(base(options));
 }
 
+/** Producers flush first (up to timeoutMs); consumers leave their group. */
 export function disconnect(client: Producer | KafkaConsumer, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
     if (!client.isConnected()) return resolve();
-    client.disconnect(timeoutMs, () => resolve());
+    if (client instanceof Kafka.Producer) client.disconnect(timeoutMs, () => resolve());
+    else client.disconnect(() => resolve());
   });
 }

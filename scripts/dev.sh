@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# npm run dev — bring the local stack up, load the demo catalog, run both roles in one process.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/stack/up.sh
+set -a
+source .stack/env
+set +a
+export NODE_ENV=${NODE_ENV:-development} PORT=${PORT:-8080} HOST=${HOST:-127.0.0.1}
+exec node --import tsx src/main.ts all --demo-catalog
