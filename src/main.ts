@@ -8,6 +8,7 @@ roles (each listens on PORT for /healthz, /readyz and /metrics):
   api          the order and catalog REST API
   processor    the stream processor applying orders to PostgreSQL
   all          both roles in one process
+  (roles take --demo-catalog: insert CATALOG-0001 … CATALOG-0010 when missing)
 
 tools:
   migrate      apply database migrations and exit
@@ -27,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
     case 'processor':
     case 'all': {
       const { runService } = await import('./service.js');
-      return runService(loadConfig(), command === 'all' ? ['api', 'processor'] : [command]);
+      return runService(loadConfig(), command === 'all' ? ['api', 'processor'] : [command], { demoCatalog: args.includes('--demo-catalog') });
     }
     case 'migrate': {
       const { runMigrate } = await import('./cli/migrate.js');

@@ -17,7 +17,8 @@ export interface Config {
   };
   registry: { url: string };
   database: { url: string; poolMax: number };
-  http: { host: string; port: number };
+  http: { host: string; port: number; bodyLimitBytes: number };
+  api: { produceTimeoutMs: number; maxWaitSeconds: number };
   processor: { batchMaxMessages: number; batchMaxBytes: number; batchWaitMs: number };
   shutdownTimeoutMs: number;
   logLevel: string;
@@ -115,7 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
     },
     registry: { url: str('SCHEMA_REGISTRY_URL') },
     database: { url: str('DATABASE_URL'), poolMax: num('DATABASE_POOL_MAX') },
-    http: { host: str('HOST'), port: num('PORT') },
+    http: { host: str('HOST'), port: num('PORT'), bodyLimitBytes: num('HTTP_BODY_LIMIT_BYTES') },
+    api: { produceTimeoutMs: num('API_PRODUCE_TIMEOUT_MS'), maxWaitSeconds: num('API_MAX_WAIT_SECONDS') },
     processor: {
       batchMaxMessages: num('PROCESSOR_BATCH_MAX_MESSAGES'),
       batchMaxBytes: num('PROCESSOR_BATCH_MAX_BYTES'),

@@ -1,7 +1,7 @@
 // Factories for the native (librdkafka) clients. Every role connects through here, so the settings
 // that matter for correctness — idempotent acks=all producing, manual offsets — live in one place.
 import Kafka from '@confluentinc/kafka-javascript';
-import type { ConsumerGlobalConfig, KafkaConsumer, Producer, ProducerGlobalConfig, IAdminClient, GlobalConfig } from '@confluentinc/kafka-javascript';
+import type { ConsumerGlobalConfig, KafkaConsumer, Producer, ProducerGlobalConfig, ProducerTopicConfig, IAdminClient, GlobalConfig } from '@confluentinc/kafka-javascript';
 
 export type { KafkaConsumer, Producer, IAdminClient, Message, LibrdKafkaError } from '@confluentinc/kafka-javascript';
 export const CODES = Kafka.CODES.ERRORS;
@@ -30,7 +30,7 @@ function connect<T extends Producer | KafkaConsumer>(client: T, timeoutMs: numbe
  * A connected producer: acks=all and idempotence so a retried send never duplicates or reorders,
  * delivery reports polled on librdkafka's background thread.
  */
-export async function createProducer(options: KafkaOptions, overrides: ProducerGlobalConfig = {}): Promise<Producer> {
+export async function createProducer(options: KafkaOptions, overrides: ProducerGlobalConfig & ProducerTopicConfig = {}): Promise<Producer> {
   const producer = new Kafka.Producer({
     ...base(options),
     'enable.idempotence': true,

@@ -10,7 +10,7 @@ export interface Delivered {
 
 export interface OutgoingMessage {
   topic: string;
-  key: string | Buffer;
+  key: string | Buffer | null;
   value: Buffer;
   headers?: MessageHeader[];
   partition?: number;

@@ -1,0 +1,55 @@
+// The Fastify application: plugins with clear boundaries — OpenAPI, error mapping, health, and
+// (api role only) the order and catalog routes. Built here, listened on by src/service.ts.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from '../logger.js';
+import { errorHandling } from './errors.js';
+import { strictBodies } from './validation.js';
+import { healthRoutes, type HealthOptions } from './health.js';
+import { catalogRoutes } from './catalog.js';
+import { orderRoutes, type OrderRoutesOptions } from './orders.js';
+import { catalogItem, errorBody, order } from './schemas.js';
+
+export interface AppOptions {
+  log: Logger;
+  bodyLimitBytes: number;
+  health: HealthOptions;
+  /** Absent for the processor-only role, which serves health and metrics only. */
+  api?: OrderRoutesOptions;
+  extraRoutes?: (app: FastifyInstance) => void;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    bodyLimit: options.bodyLimitBytes,
+    disableRequestLogging: true,
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+  });
+  app.addSchema(errorBody);
+  app.addSchema(order);
+  app.addSchema(catalogItem);
+  strictBodies(app);
+  errorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'order-stream', version: '1', description: 'Orders and catalog stock, consistent across replicas through Kafka' },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  healthRoutes(app, options.health);
+  options.extraRoutes?.(app);
+  if (options.api) {
+    const api = options.api;
+    await app.register(async (scope) => {
+      await orderRoutes(scope, api);
+      await catalogRoutes(scope, { pool: api.pool });
+    });
+  }
+  return app;
+}

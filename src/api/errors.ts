@@ -1,0 +1,46 @@
+// Every error leaves as JSON {error, message[, field]} with the right status; a client mistake is
+// never a 500 and no response carries a stack trace or an internal message.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+
+export class HttpError extends Error {
+  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+export const serviceUnavailable = (message: string, retryAfterSeconds = 1) =>
+  new HttpError(503, message, { 'retry-after': String(retryAfterSeconds) });
+
+function fieldOf(err: FastifyError): string | undefined {
+  const first = err.validation?.[0];
+  if (!first) return undefined;
+  const params = first.params as { missingProperty?: string; additionalProperty?: string };
+  const path = first.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const leaf = params.missingProperty ?? params.additionalProperty;
+  return [path, leaf].filter(Boolean).join('.') || undefined;
+}
+
+export function errorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof HttpError) {
+      return reply.code(err.statusCode).headers(err.headers).send({ error: STATUS_CODES[err.statusCode], message: err.message });
+    }
+    if (err.validation) {
+      const field = fieldOf(err);
+      const where = err.validationContext ?? 'request';
+      return reply.code(400).send({ error: 'Bad Request', message: `${where}${field ? ` ${field}` : ''} ${err.validation[0]?.message ?? 'is invalid'}`, ...(field ? { field } : {}) });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      // Fastify's own client errors: body too large (413), media type (415), malformed JSON (400).
+      return reply.code(status).send({ error: STATUS_CODES[status], message: err.message });
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: 'Internal Server Error', message: 'the server could not handle this request' });
+  });
+}

@@ -1,0 +1,109 @@
+// Lets a request wait for the processor's verdict on its order without querying the database:
+// one LISTEN connection per api process receives every verdict (see src/processor/verdicts.ts)
+// and wakes the requests waiting on those orderIds. If the connection drops, waiting requests
+// time out into 202 PENDING — the order itself is safe in Kafka — and the listener reconnects.
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import { unpackVerdicts, VERDICT_CHANNEL, type NotifiedVerdict } from '../processor/verdicts.js';
+
+type Wake = (verdict: NotifiedVerdict | undefined) => void;
+
+export class VerdictWaiter {
+  private readonly waiting = new Map<string, Set<Wake>>();
+  private client: pg.Client | undefined;
+  private closed = false;
+  private connected = false;
+
+  constructor(private readonly databaseUrl: string, private readonly log: Logger) {}
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  get listening(): boolean {
+    return this.connected;
+  }
+
+  /**
+   * Resolves with the verdict, or undefined after timeoutMs. Register before producing the order,
+   * so a verdict that arrives before the produce call returns is not missed.
+   */
+  wait(orderId: string, timeoutMs: number): { verdict: Promise<NotifiedVerdict | undefined>; cancel: () => void } {
+    let settle!: Wake;
+    const verdict = new Promise<NotifiedVerdict | undefined>((resolve) => (settle = resolve));
+    const wakers = this.waiting.get(orderId) ?? new Set<Wake>();
+    this.waiting.set(orderId, wakers);
+    const remove = () => {
+      wakers.delete(waker);
+      if (wakers.size === 0 && this.waiting.get(orderId) === wakers) this.waiting.delete(orderId);
+    };
+    const timer = setTimeout(() => {
+      remove();
+      settle(undefined);
+    }, timeoutMs);
+    const waker: Wake = (v) => {
+      clearTimeout(timer);
+      settle(v);
+    };
+    wakers.add(waker);
+    const cancel = () => {
+      clearTimeout(timer);
+      remove();
+      settle(undefined);
+    };
+    return { verdict, cancel };
+  }
+
+  /** Requests still waiting (for metrics and shutdown). */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    // Waiting requests answer 202 PENDING now rather than hold up shutdown.
+    for (const wakers of this.waiting.values()) for (const wake of wakers) wake(undefined);
+    this.waiting.clear();
+    await this.client?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'order-stream-verdicts' });
+    client.on('notification', (message) => {
+      if (message.channel !== VERDICT_CHANNEL || !message.payload || this.waiting.size === 0) return;
+      for (const verdict of unpackVerdicts(message.payload)) {
+        const wakers = this.waiting.get(verdict.orderId);
+        if (!wakers) continue;
+        this.waiting.delete(verdict.orderId);
+        for (const wake of wakers) wake(verdict);
+      }
+    });
+    client.on('error', (err) => {
+      this.connected = false;
+      this.log.warn({ err: err.message }, 'verdict listener lost its connection');
+      this.reconnectLater();
+    });
+    client.on('end', () => {
+      this.connected = false;
+      this.reconnectLater();
+    });
+    this.client = client;
+    await client.connect();
+    await client.query(`LISTEN ${VERDICT_CHANNEL}`);
+    this.connected = true;
+  }
+
+  private reconnecting = false;
+  private reconnectLater(): void {
+    if (this.closed || this.reconnecting) return;
+    this.reconnecting = true;
+    setTimeout(() => {
+      this.reconnecting = false;
+      if (this.closed) return;
+      this.connect().catch((err: Error) => {
+        this.log.warn({ err: err.message }, 'verdict listener cannot reconnect yet');
+        this.reconnectLater();
+      });
+    }, 1000).unref();
+  }
+}

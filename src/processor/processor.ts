@@ -1,0 +1,187 @@
+// The processor role: consume → decode → plan → apply (one transaction) → commit, one batch at a
+// time. Offsets are committed only after the database commit and after any dead letters of the
+// batch are acknowledged, so a crash anywhere replays the batch — and replays change nothing,
+// because the apply step skips orderIds already stored.
+import type { Config } from '../config/index.js';
+import type { Logger } from '../logger.js';
+import type { Pool } from '../db/pool.js';
+import { createConsumer, disconnect, CODES, type KafkaConsumer, type Message, type LibrdKafkaError } from '../kafka/clients.js';
+import type { DeliveryTracker } from '../kafka/delivery.js';
+import type { OrderSerde } from '../serde/order-serde.js';
+import { invalidField } from '../domain/order.js';
+import { applyBatch, type Applied } from './apply.js';
+import { sendToDlq, type DeadLetter } from './dlq.js';
+import type { BatchOrder } from './plan.js';
+import { retryTransient, Stopped } from './retry.js';
+
+export interface ProcessorDeps {
+  config: Config;
+  log: Logger;
+  pool: Pool;
+  serde: OrderSerde;
+  dlq: DeliveryTracker;
+  /** Called after each committed batch (metrics, tests). */
+  onBatch?: (summary: BatchSummary) => void;
+}
+
+export interface BatchSummary {
+  messages: number;
+  applied: Applied | undefined;
+  deadLetters: number;
+  applySeconds: number;
+}
+
+export class Processor {
+  private consumer: KafkaConsumer | undefined;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private joined = false;
+  private readonly assignment = new Set<string>();
+  private batchNo = 0;
+
+  constructor(private readonly deps: ProcessorDeps) {}
+
+  async start(): Promise<void> {
+    const { config, log } = this.deps;
+    const consumer = await createConsumer(
+      { brokers: config.kafka.brokers, groupId: config.kafka.groupId, clientId: 'order-stream-processor' },
+      {
+        'rebalance_cb': true,
+        // Bounded prefetch: memory stays flat however large the backlog.
+        'queued.max.messages.kbytes': 8192,
+        'fetch.max.bytes': config.processor.batchMaxBytes,
+        'fetch.wait.max.ms': 100,
+        // A long database outage keeps us retrying one batch; stay in the group meanwhile.
+        'max.poll.interval.ms': 600_000,
+      },
+    );
+    consumer.on('rebalance', (err: LibrdKafkaError, partitions) => {
+      this.joined = true;
+      const keys = partitions.map((p) => `${p.topic}/${p.partition}`);
+      if (err.code === CODES.ERR__ASSIGN_PARTITIONS) keys.forEach((k) => this.assignment.add(k));
+      else if (err.code === CODES.ERR__REVOKE_PARTITIONS) keys.forEach((k) => this.assignment.delete(k));
+      log.info({ event: err.code === CODES.ERR__ASSIGN_PARTITIONS ? 'assigned' : 'revoked', partitions: keys }, 'rebalance');
+    });
+    consumer.setDefaultConsumeTimeout(config.processor.batchWaitMs);
+    consumer.subscribe([config.kafka.ordersTopic]);
+    this.consumer = consumer;
+    this.loop = this.run(consumer);
+  }
+
+  /** Ready once the consumer has joined its group (with or without partitions). */
+  get ready(): boolean {
+    return this.joined && !this.stopping;
+  }
+
+  get assignedPartitions(): string[] {
+    return [...this.assignment].sort();
+  }
+
+  /** Stop fetching, finish and commit the batch in flight, leave the group. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+    if (this.consumer) await disconnect(this.consumer);
+    this.deps.log.info('processor stopped');
+  }
+
+  private consume(consumer: KafkaConsumer): Promise<Message[]> {
+    return new Promise((resolve, reject) =>
+      consumer.consume(this.deps.config.processor.batchMaxMessages, (err, messages) => (err ? reject(err) : resolve(messages))),
+    );
+  }
+
+  private async run(consumer: KafkaConsumer): Promise<void> {
+    const { log } = this.deps;
+    while (!this.stopping) {
+      let messages: Message[];
+      try {
+        messages = await this.consume(consumer);
+      } catch (err) {
+        log.warn({ err }, 'consume failed, retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      try {
+        for (const chunk of this.byBytes(messages)) {
+          await this.handle(chunk);
+          this.commit(consumer, chunk, false);
+        }
+      } catch (err) {
+        if (err instanceof Stopped) {
+          log.warn('stopped with a batch not applied; it will be redelivered');
+          return;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Splits a poll's messages so no transaction exceeds PROCESSOR_BATCH_MAX_BYTES. */
+  private *byBytes(messages: Message[]): Generator<Message[]> {
+    const limit = this.deps.config.processor.batchMaxBytes;
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < messages.length; i++) {
+      bytes += messages[i]!.size;
+      if (bytes > limit && i > start) {
+        yield messages.slice(start, i);
+        start = i;
+        bytes = messages[i]!.size;
+      }
+    }
+    yield start === 0 ? messages : messages.slice(start);
+  }
+
+  private async handle(messages: Message[]): Promise<void> {
+    const { serde, pool, log, config, dlq } = this.deps;
+    const batchId = ++this.batchNo;
+    const retry = (what: string) => ({
+      what,
+      isStopping: () => this.stopping,
+      onRetry: (err: Error, attempt: number, delayMs: number) => log.warn({ batchId, err: err.message, attempt, delayMs }, `${what} failed, retrying`),
+    });
+
+    await retryTransient(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), retry('schema lookup'));
+
+    const orders: BatchOrder[] = [];
+    const deadLetters: DeadLetter[] = [];
+    for (const message of messages) {
+      try {
+        const order = serde.decode(message.value ?? Buffer.alloc(0));
+        const invalid = invalidField(order);
+        if (invalid) deadLetters.push({ message, error: 'InvalidField', reason: invalid });
+        else orders.push({ order, partition: message.partition, offset: message.offset });
+      } catch (err) {
+        deadLetters.push({ message, error: (err as Error).name, reason: (err as Error).message });
+      }
+    }
+
+    if (deadLetters.length) {
+      await retryTransient(() => sendToDlq(dlq, config.kafka.dlqTopic, deadLetters), retry('dead-letter produce'));
+      log.warn({ batchId, deadLetters: deadLetters.length, first: deadLetters[0]!.reason }, 'messages sent to the dead-letter topic');
+    }
+
+    const started = process.hrtime.bigint();
+    const applied = orders.length ? await retryTransient(() => applyBatch(pool, orders), retry('batch apply')) : undefined;
+    const applySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    log.debug({ batchId, messages: messages.length, inserted: applied?.inserted ?? 0, applySeconds }, 'batch applied');
+    this.deps.onBatch?.({ messages: messages.length, applied, deadLetters: deadLetters.length, applySeconds });
+  }
+
+  /** Commits the next offset of every partition in the batch. */
+  private commit(consumer: KafkaConsumer, messages: Message[], sync: boolean): void {
+    const next = new Map<string, { topic: string; partition: number; offset: number }>();
+    for (const m of messages) next.set(`${m.topic}/${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+    const offsets = [...next.values()];
+    try {
+      // Async is safe: a lost commit only means a replay, and replays change nothing.
+      if (sync || this.stopping) consumer.commitSync(offsets);
+      else consumer.commit(offsets);
+    } catch (err) {
+      // Partitions revoked meanwhile: their new owner replays from the last commit, harmlessly.
+      this.deps.log.warn({ err: (err as Error).message }, 'offset commit failed');
+    }
+  }
+}
