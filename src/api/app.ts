@@ -1,6 +1,6 @@
 // The Fastify application: plugins with clear boundaries — OpenAPI, error mapping, health, and
 // (api role only) the order and catalog routes. Built here, listened on by src/service.ts.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '../logger.js';
@@ -24,7 +24,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes,
-    disableRequestLogging: true,
+    // Per-request logs would dominate at thousands of orders per second; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
   });
