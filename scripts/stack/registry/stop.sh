@@ -4,4 +4,4 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib.sh"
 : "${STACK_DIR:?STACK_DIR must be set}"
-if stop_pid "$STACK_DIR/registry/pid" 10; then echo "registry: stopped"; else echo "registry: not running"; fi
+if stop_pid "$STACK_DIR/registry/pid" 20; then echo "registry: stopped"; else echo "registry: not running"; fi
