@@ -34,6 +34,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addSchema(catalogItem);
   strictBodies(app);
   errorHandling(app);
+  // Only JSON bodies: Fastify would otherwise hand text/plain to the schema and answer 400, not 415.
+  app.removeContentTypeParser('text/plain');
 
   await app.register(swagger, {
     openapi: {

@@ -4,10 +4,12 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}, readonly field?: string) {
     super(message);
   }
 }
+
+export const badRequest = (field: string, message: string) => new HttpError(400, message, {}, field);
 
 export const serviceUnavailable = (message: string, retryAfterSeconds = 1) =>
   new HttpError(503, message, { 'retry-after': String(retryAfterSeconds) });
@@ -28,7 +30,7 @@ export function errorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof HttpError) {
-      return reply.code(err.statusCode).headers(err.headers).send({ error: STATUS_CODES[err.statusCode], message: err.message });
+      return reply.code(err.statusCode).headers(err.headers).send({ error: STATUS_CODES[err.statusCode], message: err.message, ...(err.field ? { field: err.field } : {}) });
     }
     if (err.validation) {
       const field = fieldOf(err);

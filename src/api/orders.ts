@@ -11,7 +11,7 @@ import type { DeliveryTracker } from '../kafka/delivery.js';
 import type { OrderSerde } from '../serde/order-serde.js';
 import type { OrderCreated } from '../domain/order.js';
 import type { VerdictWaiter } from './verdict-waiter.js';
-import { HttpError, serviceUnavailable } from './errors.js';
+import { badRequest, HttpError, serviceUnavailable } from './errors.js';
 import { listQuery, orderHeaders, orderParams, orderRequest, responses, userParams } from './schemas.js';
 
 export interface OrderRoutesOptions {
@@ -90,7 +90,7 @@ const encodeCursor = (row: OrderRow) => Buffer.from(`${row.created_at.toISOStrin
 function decodeCursor(cursor: string | undefined): [string, string] {
   if (cursor === undefined) return ['-infinity', '00000000-0000-0000-0000-000000000000'];
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) throw new HttpError(400, 'cursor is not one this API returned');
+  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) throw badRequest('cursor', 'cursor is not one this API returned');
   return [at, id];
 }
 
