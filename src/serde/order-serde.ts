@@ -34,15 +34,17 @@ export class OrderSerde {
   constructor(
     private readonly registry: SchemaRegistry,
     private readonly subject: string,
-    schema: string = ORDER_CREATED_SCHEMA,
+    private readonly schema: string = ORDER_CREATED_SCHEMA,
   ) {
+    // Logical types (uuid, timestamp-millis) stay plain strings and numbers in memory: no Date
+    // objects on the hot path. The registry still gets the full contract, docs and logical types.
     this.readerType = avro.Type.forSchema(JSON.parse(schema) as avro.Schema);
   }
 
   /** Registers the schema under the subject (BACKWARD compatibility) and remembers its id. */
   async register(): Promise<number> {
     const { id } = await this.registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(this.readerType.schema()) },
+      { type: SchemaType.AVRO, schema: JSON.stringify(JSON.parse(this.schema)) },
       { subject: this.subject, compatibility: COMPATIBILITY.BACKWARD },
     );
     this.schemaId = id;
