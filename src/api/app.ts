@@ -45,6 +45,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // While draining, every response closes its connection: keep-alive clients reconnect to another
+  // replica instead of holding this one open until their idle timeout.
+  app.addHook('onSend', async (_request, reply) => {
+    if (options.health.isDraining()) reply.header('connection', 'close');
+  });
   healthRoutes(app, options.health);
   options.extraRoutes?.(app);
   if (options.api) {
