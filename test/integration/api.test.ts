@@ -5,6 +5,8 @@ import { startService, type RunningService } from '../../src/service.js';
 import { createAdmin } from '../../src/kafka/clients.js';
 
 const json = { 'content-type': 'application/json' };
+// Response bodies are checked field by field below; `any` keeps those assertions readable.
+const read = async (response: Response | Promise<Response>): Promise<any> => (await response).json();
 
 describe('order API (two replicas + processor, real stack)', function () {
   let bed: TestBed;
@@ -37,18 +39,18 @@ describe('order API (two replicas + processor, real stack)', function () {
     for (const [i, productId] of [p2, p7, p9].entries()) {
       const response = await post(i % 2 ? apiB : apiA, user, { productId, qty: 10, unitPrice: 900 });
       expect(response.status).to.equal(202);
-      const body = await response.json();
+      const body = await read(response);
       expect(body).to.include({ productId, qty: 10, unitPrice: 900, totalPrice: 9000, userId: user, status: 'PENDING' });
       expect(body.orderId).to.match(/^[0-9a-f-]{36}$/);
       expect(Date.parse(body.createdAt)).to.be.closeTo(Date.now(), 60_000);
       answers.push(body);
     }
-    const listA = await eventually('three orders listed', async () => (await fetch(url(apiA, `/order-service/${user}/orders`))).json(), (l) => l.length === 3);
-    const listB = await (await fetch(url(apiB, `/order-service/${user}/orders`))).json();
+    const listA = await eventually('three orders listed', async () => read(fetch(url(apiA, `/order-service/${user}/orders`))), (l) => l.length === 3);
+    const listB = await read(fetch(url(apiB, `/order-service/${user}/orders`)));
     expect(listB).to.deep.equal(listA);
     expect(listA.map((o: { orderId: string }) => o.orderId)).to.deep.equal(answers.map((a) => a.orderId)); // oldest first
     expect(listA.every((o: { status: string }) => o.status === 'ACCEPTED')).to.equal(true);
-    const stock = await (await fetch(url(apiB, `/catalog-service/catalogs/${p7}`))).json();
+    const stock = await read(fetch(url(apiB, `/catalog-service/catalogs/${p7}`)));
     expect(stock).to.include({ productId: p7, stock: 90 });
   });
 
@@ -60,13 +62,13 @@ describe('order API (two replicas + processor, real stack)', function () {
     const accepted = await post(apiA, user, { productId: product, qty: 5, unitPrice: 100 }, wait);
     expect(accepted.status).to.equal(201);
     expect(accepted.headers.get('preference-applied')).to.equal('wait=10');
-    expect(await accepted.json()).to.include({ status: 'ACCEPTED', totalPrice: 500 });
+    expect(await read(accepted)).to.include({ status: 'ACCEPTED', totalPrice: 500 });
     const outOfStock = await post(apiB, user, { productId: product, qty: 1, unitPrice: 100 }, wait);
     expect(outOfStock.status).to.equal(201);
-    expect(await outOfStock.json()).to.include({ status: 'REJECTED', reason: 'OUT_OF_STOCK' });
+    expect(await read(outOfStock)).to.include({ status: 'REJECTED', reason: 'OUT_OF_STOCK' });
     const unknown = await post(apiA, user, { productId: `${bed.tag}-NOPE`, qty: 1, unitPrice: 100 }, wait);
-    expect(await unknown.json()).to.include({ status: 'REJECTED', reason: 'UNKNOWN_PRODUCT' });
-    const one = await (await fetch(url(apiB, `/order-service/${user}/orders?limit=1`))).json();
+    expect(await read(unknown)).to.include({ status: 'REJECTED', reason: 'UNKNOWN_PRODUCT' });
+    const one = await read(fetch(url(apiB, `/order-service/${user}/orders?limit=1`)));
     expect(one).to.have.length(1);
   });
 
@@ -75,18 +77,18 @@ describe('order API (two replicas + processor, real stack)', function () {
     await putProducts(bed.pool, { [product]: 100 });
     const user = `${bed.tag}-idem`;
     const key = { 'idempotency-key': 'checkout-42' };
-    const first = await (await post(apiA, user, { productId: product, qty: 3, unitPrice: 100 }, key)).json();
-    const retry = await (await post(apiB, user, { productId: product, qty: 3, unitPrice: 100 }, key)).json();
+    const first = await read(post(apiA, user, { productId: product, qty: 3, unitPrice: 100 }, key));
+    const retry = await read(post(apiB, user, { productId: product, qty: 3, unitPrice: 100 }, key));
     expect(retry.orderId).to.equal(first.orderId);
-    const other = await (await post(apiB, `${user}-2`, { productId: product, qty: 3, unitPrice: 100 }, key)).json();
+    const other = await read(post(apiB, `${user}-2`, { productId: product, qty: 3, unitPrice: 100 }, key));
     expect(other.orderId).not.to.equal(first.orderId);
     await eventually('orders applied', () => totals(bed.pool, user), (t) => t.orders === 2);
     // Once applied, a retry answers with the stored order, without producing again.
     const late = await post(apiA, user, { productId: product, qty: 3, unitPrice: 100 }, { ...key, prefer: 'wait=5' });
     expect(late.status).to.equal(200);
-    expect(await late.json()).to.include({ orderId: first.orderId, status: 'ACCEPTED' });
+    expect(await read(late)).to.include({ orderId: first.orderId, status: 'ACCEPTED' });
     expect((await totals(bed.pool, user)).orders).to.equal(2);
-    expect((await (await fetch(url(apiA, `/catalog-service/catalogs/${product}`))).json()).stock).to.equal(94);
+    expect((await read(fetch(url(apiA, `/catalog-service/catalogs/${product}`)))).stock).to.equal(94);
   });
 
   it('pages a long list with limit and cursor', async () => {
@@ -99,7 +101,7 @@ describe('order API (two replicas + processor, real stack)', function () {
     let cursor: string | null = '';
     while (cursor !== null) {
       const response: Response = await fetch(url(apiB, `/order-service/${user}/orders?limit=2${cursor ? `&cursor=${cursor}` : ''}`));
-      seen.push(...(await response.json()).map((o: { orderId: string }) => o.orderId));
+      seen.push(...(await read(response)).map((o: { orderId: string }) => o.orderId));
       cursor = response.headers.get('x-next-cursor');
     }
     expect(seen).to.have.length(5);
@@ -131,7 +133,7 @@ describe('order API (two replicas + processor, real stack)', function () {
         const response = await call();
         expect(response.status).to.equal(status);
         expect(response.headers.get('content-type')).to.match(/^application\/json/);
-        const body = await response.json();
+        const body = await read(response);
         expect(body).to.have.keys(status === 400 && message ? ['error', 'message', 'field'] : body.field ? ['error', 'message', 'field'] : ['error', 'message']);
         if (message) expect(body.message).to.match(message);
         expect(JSON.stringify(body)).not.to.match(/at .*\.(ts|js):\d+|node_modules/);
@@ -151,7 +153,7 @@ describe('order API (two replicas + processor, real stack)', function () {
         expect(response.status).to.equal(503);
         expect(Number(response.headers.get('retry-after'))).to.be.greaterThan(0);
         expect(Date.now() - startedAt).to.be.below(5_000);
-        expect(await response.json()).to.include({ error: 'Service Unavailable' });
+        expect(await read(response)).to.include({ error: 'Service Unavailable' });
       } finally {
         await api.stop();
         await gone.close();
@@ -165,13 +167,13 @@ describe('order API (two replicas + processor, real stack)', function () {
     expect((await put(5)).status).to.equal(201);
     const replaced = await put(7);
     expect(replaced.status).to.equal(200);
-    expect(await replaced.json()).to.include({ productId: id, productName: 'Mug', unitPrice: 1200, stock: 7 });
-    const list = await (await fetch(url(apiB, `/catalog-service/catalogs?after=${bed.tag}&limit=1000`))).json();
+    expect(await read(replaced)).to.include({ productId: id, productName: 'Mug', unitPrice: 1200, stock: 7 });
+    const list = await read(fetch(url(apiB, `/catalog-service/catalogs?after=${bed.tag}&limit=1000`)));
     expect(list.map((p: { productId: string }) => p.productId)).to.include(id);
   });
 
   it('publishes an OpenAPI document of every route', async () => {
-    const doc = await (await fetch(url(apiA, '/docs/json'))).json();
+    const doc = await read(fetch(url(apiA, '/docs/json')));
     expect(Object.keys(doc.paths)).to.include.members([
       '/order-service/{userId}/orders',
       '/order-service/{userId}/orders/{orderId}',

@@ -25,7 +25,7 @@ describe('graceful shutdown', () => {
         body: JSON.stringify({ productId: product, qty: 1, unitPrice: 10 }),
       }).then(
         async (r) => ({ status: r.status, body: (await r.json()) as { orderId?: string } }),
-        () => ({ status: 0, body: {} }), // refused: the server had stopped listening, nothing acknowledged
+        () => ({ status: 0, body: {} as { orderId?: string } }), // refused: the server had stopped listening, nothing acknowledged
       );
     let answered = 0;
     const inFlight = Array.from({ length: 600 }, () => send().finally(() => answered++));
