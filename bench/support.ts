@@ -1,0 +1,116 @@
+// Shared pieces of the benchmarks: a private topic with a produced backlog, the catalog for it,
+// group progress read from Kafka (no load on the database being measured), peak RSS of a child.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadConfig, type Config } from '../src/config/index.js';
+import { createAdmin, createProducer, disconnect, type IAdminClient } from '../src/kafka/clients.js';
+import { DeliveryTracker } from '../src/kafka/delivery.js';
+import { ensureTopics } from '../src/kafka/topics.js';
+import { createRegistry } from '../src/serde/registry.js';
+import { OrderSerde, valueSubject } from '../src/serde/order-serde.js';
+import { createPool, type Pool } from '../src/db/pool.js';
+import { migrate } from '../src/db/migrate.js';
+import type { OrderCreated } from '../src/domain/order.js';
+
+export interface Backlog {
+  config: Config;
+  tag: string;
+  pool: Pool;
+  serde: OrderSerde;
+  messages: number;
+  uniqueOrders: number;
+  products: string[];
+}
+
+export interface BacklogOptions {
+  orders: number;
+  products: number;
+  partitions: number;
+  /** Share of events sent a second time (retries, redelivery). */
+  duplicateRate: number;
+  /** Stock per product as a share of the expected demand: below 1, some orders are OUT_OF_STOCK. */
+  stockCoverage: number;
+}
+
+export function benchConfig(tag: string, partitions: number): Config {
+  return loadConfig({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    ...process.env,
+    ORDERS_TOPIC: `${tag}-orders`,
+    ORDERS_DLQ_TOPIC: `${tag}-orders.dlq`,
+    ORDERS_TOPIC_PARTITIONS: String(partitions),
+    PROCESSOR_GROUP_ID: `${tag}-group`,
+  });
+}
+
+export async function produceBacklog(options: BacklogOptions, log: (line: string) => void): Promise<Backlog> {
+  const tag = `bench-${Date.now().toString(36)}`;
+  const config = benchConfig(tag, options.partitions);
+  const admin = createAdmin({ brokers: config.kafka.brokers });
+  await ensureTopics(admin, [
+    { topic: config.kafka.ordersTopic, partitions: options.partitions, replicationFactor: 1 },
+    { topic: config.kafka.dlqTopic, partitions: options.partitions, replicationFactor: 1 },
+  ]);
+  admin.disconnect();
+  const pool = createPool(config.database.url, 4);
+  await migrate(pool);
+  const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(config.kafka.ordersTopic));
+  await serde.register();
+
+  const products = Array.from({ length: options.products }, (_, i) => `${tag}-P${String(i).padStart(5, '0')}`);
+  const meanQty = 3;
+  const demand = (options.orders / options.products) * meanQty;
+  await pool.query(
+    `INSERT INTO catalog (product_id, product_name, unit_price, stock) SELECT id, id, 100, $2 FROM unnest($1::text[]) AS id`,
+    [products, Math.round(demand * options.stockCoverage)],
+  );
+
+  const producer = await createProducer({ brokers: config.kafka.brokers, clientId: 'bench-backlog' }, { 'linger.ms': 20, 'batch.size': 1_000_000 });
+  const delivery = new DeliveryTracker(producer);
+  const startedAt = Date.now();
+  let sent = 0;
+  let window: Promise<unknown>[] = [];
+  const recent: OrderCreated[] = [];
+  for (let i = 0; i < options.orders; i++) {
+    const productId = products[Math.floor(Math.random() * products.length)]!;
+    const qty = 1 + Math.floor(Math.random() * (2 * meanQty - 1));
+    const order: OrderCreated = { orderId: randomUUID(), userId: `${tag}-u${i % 5000}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: Date.now() };
+    window.push(delivery.send({ topic: config.kafka.ordersTopic, key: productId, value: serde.encode(order) }));
+    sent++;
+    recent.push(order);
+    if (Math.random() < options.duplicateRate) {
+      const again = recent[Math.floor(Math.random() * recent.length)]!;
+      window.push(delivery.send({ topic: config.kafka.ordersTopic, key: again.productId, value: serde.encode(again) }));
+      sent++;
+    }
+    if (recent.length > 1000) recent.splice(0, 500);
+    if (window.length >= 20_000) {
+      await Promise.all(window);
+      window = [];
+      if (i % 200_000 < 20_000) log(`  produced ${i + 1} orders`);
+    }
+  }
+  await Promise.all(window);
+  await disconnect(producer);
+  log(`  backlog: ${sent} messages (${options.orders} orders + ${sent - options.orders} duplicates) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  return { config, tag, pool, serde, messages: sent, uniqueOrders: options.orders, products };
+}
+
+/** Messages of the topic the group has committed, summed over partitions. */
+export function committedTotal(admin: IAdminClient, groupId: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    admin.listConsumerGroupOffsets([{ groupId }], { timeout: 5000 }, (err, results) => {
+      if (err) return reject(err);
+      resolve((results[0]?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0));
+    }),
+  );
+}
+
+/** Peak resident set size of a live process, in bytes (VmHWM). */
+export function peakRss(pid: number): number {
+  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
