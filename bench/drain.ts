@@ -18,14 +18,22 @@ const { config } = backlog;
 const env = {
   ...process.env,
   NODE_ENV: 'production',
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
   PORT: '0',
   HOST: '127.0.0.1',
   ORDERS_TOPIC: config.kafka.ordersTopic,
   ORDERS_DLQ_TOPIC: config.kafka.dlqTopic,
   PROCESSOR_GROUP_ID: config.kafka.groupId,
 };
-const child = spawn(process.execPath, ['dist/main.js', 'processor'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+// e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to profile the processor
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js', 'processor'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+child.once('exit', (code) => {
+  if (code !== 0 && code !== null) {
+    console.error(`the processor exited with ${code}`);
+    process.exit(1);
+  }
+});
 const spawnedAt = Date.now();
 const admin = createAdmin({ brokers: config.kafka.brokers });
 let firstAt = 0;
@@ -39,6 +47,7 @@ for (;;) {
 }
 const finishedAt = Date.now();
 child.kill('SIGTERM');
+await new Promise((resolve) => child.once('exit', resolve));
 admin.disconnect();
 
 const { rows } = await backlog.pool.query(

@@ -2,13 +2,18 @@
 // round trips whatever the batch size.
 //
 //   1. lock the catalog rows of the batch's products, in product order (replicas never deadlock)
-//   2. read which orderIds are already stored (after the lock: a concurrent batch on the same
-//      products has committed by then, so we see its orders)
-//   3. plan (pure)
-//   4. insert the rows and take the stock in one statement
+//   2. plan (pure), assuming no orderId of the batch is stored yet — true except after a replay
+//   3. insert the rows and take the stock in one statement, which also returns the orderIds that
+//      were already stored (ON CONFLICT skipped them, and took no stock for them)
+//   4. if there were such duplicates, the plan is corrected: when none of them took stock that a
+//      later order of the same product was refused, marking them DUPLICATE is the whole correction;
+//      otherwise undo to the savepoint, plan again knowing them, insert again
 //   5. notify waiting api requests of the verdicts, commit
+//
+// Step 2 spares a lookup of every orderId on the normal path; replays pay at most one more round
+// trip. Everything runs under the product locks, so a second plan sees what the first saw.
 import type { Pool, PoolClient } from '../db/pool.js';
-import { plan, type BatchOrder, type Plan } from './plan.js';
+import { plan, type BatchOrder, type Plan, type PlannedRow } from './plan.js';
 import { notifyVerdicts } from './verdicts.js';
 
 // Fixed lock order by product_id, so two replicas locking overlapping products cannot deadlock.
@@ -18,8 +23,6 @@ const LOCK_STOCK = `
   WHERE product_id = ANY($1::text[])
   ORDER BY product_id
   FOR NO KEY UPDATE`;
-
-const EXISTING_ORDERS = `SELECT order_id::text AS order_id FROM orders WHERE order_id = ANY($1::uuid[])`;
 
 // Stock is taken from what was really inserted (RETURNING), not from the plan: if another batch
 // stored one of these orderIds in between (an orderId reused across products lives in another
@@ -36,14 +39,16 @@ const INSERT_ORDERS_TAKE_STOCK = `
            to_timestamp(created_ms / 1000.0), source_partition, source_offset
     FROM input
     ON CONFLICT (order_id) DO NOTHING
-    RETURNING product_id, qty, status
+    RETURNING order_id, product_id, qty, status
   ), taken AS (
     UPDATE catalog c SET stock = c.stock - d.qty, updated_at = now()
     FROM (SELECT product_id, sum(qty) AS qty FROM inserted WHERE status = 'ACCEPTED' GROUP BY product_id) d
     WHERE c.product_id = d.product_id
     RETURNING 1
   )
-  SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM taken)::int AS products`;
+  SELECT (SELECT count(*) FROM inserted)::int AS inserted,
+         (SELECT coalesce(array_agg(i.order_id::text), '{}') FROM input i
+           WHERE NOT EXISTS (SELECT 1 FROM inserted x WHERE x.order_id = i.order_id)) AS stored`;
 
 export interface Applied {
   plan: Plan;
@@ -69,34 +74,48 @@ export async function applyBatch(pool: Pool, batch: readonly BatchOrder[]): Prom
 
 async function applyIn(client: PoolClient, batch: readonly BatchOrder[]): Promise<Applied> {
   const productIds = [...new Set(batch.map((b) => b.order.productId))];
-  const orderIds = batch.map((b) => b.order.orderId);
   const stockRows = await client.query<{ product_id: string; stock: number }>(LOCK_STOCK, [productIds]);
-  const existingRows = await client.query<{ order_id: string }>(EXISTING_ORDERS, [orderIds]);
+  const stock = new Map(stockRows.rows.map((r) => [r.product_id, r.stock]));
 
-  const result = plan(
-    batch,
-    new Map(stockRows.rows.map((r) => [r.product_id, r.stock])),
-    new Set(existingRows.rows.map((r) => r.order_id)),
-  );
-
-  let inserted = 0;
-  if (result.rows.length) {
-    const rows = result.rows;
-    const { rows: [counts] } = await client.query<{ inserted: number }>(INSERT_ORDERS_TAKE_STOCK, [
-      rows.map((r) => r.order.orderId),
-      rows.map((r) => r.order.userId),
-      rows.map((r) => r.order.productId),
-      rows.map((r) => r.order.qty),
-      rows.map((r) => r.order.unitPrice),
-      rows.map((r) => r.order.totalPrice),
-      rows.map((r) => r.status),
-      rows.map((r) => r.reason),
-      rows.map((r) => r.order.createdAt),
-      rows.map((r) => r.partition),
-      rows.map((r) => r.offset),
-    ]);
-    inserted = counts?.inserted ?? 0;
+  let result = plan(batch, stock, new Set());
+  await client.query('SAVEPOINT optimistic');
+  let { inserted, stored } = await insertRows(client, result.rows);
+  if (stored.length) {
+    const replanned = plan(batch, stock, new Set(stored));
+    if (sameVerdictsExceptDuplicates(result, replanned)) {
+      result = replanned; // the rows in the database are exactly the replanned ones
+    } else {
+      await client.query('ROLLBACK TO SAVEPOINT optimistic');
+      result = replanned;
+      ({ inserted } = await insertRows(client, result.rows));
+    }
   }
   await notifyVerdicts(client, result.verdicts);
   return { plan: result, inserted };
+}
+
+/** True when the replan only turned some verdicts into DUPLICATE and changed no other verdict. */
+function sameVerdictsExceptDuplicates(first: Plan, second: Plan): boolean {
+  return first.verdicts.every((v, i) => {
+    const w = second.verdicts[i]!;
+    return w.status === 'DUPLICATE' || (v.status === w.status && (v.status !== 'REJECTED' || (w.status === 'REJECTED' && v.reason === w.reason)));
+  });
+}
+
+async function insertRows(client: PoolClient, rows: readonly PlannedRow[]): Promise<{ inserted: number; stored: string[] }> {
+  if (rows.length === 0) return { inserted: 0, stored: [] };
+  const { rows: [result] } = await client.query<{ inserted: number; stored: string[] }>(INSERT_ORDERS_TAKE_STOCK, [
+    rows.map((r) => r.order.orderId),
+    rows.map((r) => r.order.userId),
+    rows.map((r) => r.order.productId),
+    rows.map((r) => r.order.qty),
+    rows.map((r) => r.order.unitPrice),
+    rows.map((r) => r.order.totalPrice),
+    rows.map((r) => r.status),
+    rows.map((r) => r.reason),
+    rows.map((r) => r.order.createdAt),
+    rows.map((r) => r.partition),
+    rows.map((r) => r.offset),
+  ]);
+  return result ?? { inserted: 0, stored: [] };
 }

@@ -47,6 +47,31 @@ describe('processor (real Kafka and PostgreSQL)', function () {
     expect(await stockOf(bed.pool, Object.keys(products))).to.deep.equal(stock);
   });
 
+  it('re-plans a batch when a replayed order had taken the stock a later order needs', async () => {
+    const product = `${bed.tag}-R`;
+    await putProducts(bed.pool, { [product]: 2 });
+    const first = makeOrder(bed, product, 2);
+    await produceAll(bed, [orderMessage(bed, first, 0)]);
+    let consumed = 0;
+    const early = await startProcessor(bed, (s) => (consumed += s.messages));
+    await eventually('first order applied', async () => consumed, (n) => n === 1);
+    await early.stop();
+    await putProducts(bed.pool, { [product]: 2 }); // restock: 2 left, exactly what the next order needs
+
+    // One batch: the replayed first order, then a new order of the same product.
+    const second = makeOrder(bed, product, 2);
+    await produceAll(bed, [orderMessage(bed, first, 0), orderMessage(bed, second, 0)]);
+    let replayed = 0;
+    running.push(await startProcessor(bed, (s) => (replayed += s.messages)));
+    await eventually('both messages consumed', async () => replayed, (n) => n === 2);
+    const { rows } = await bed.pool.query('SELECT order_id::text, status, reason FROM orders WHERE order_id = ANY($1::uuid[]) ORDER BY created_at', [[first.orderId, second.orderId]]);
+    expect(rows).to.deep.equal([
+      { order_id: first.orderId, status: 'ACCEPTED', reason: null },
+      { order_id: second.orderId, status: 'ACCEPTED', reason: null },
+    ]);
+    expect(await stockOf(bed.pool, [product])).to.deep.equal({ [product]: 0 });
+  });
+
   it('splits the partitions between two processors of one group, totals exact', async () => {
     const product = `${bed.tag}-P`;
     await putProducts(bed.pool, { [product]: 1_000_000 });
