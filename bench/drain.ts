@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { createAdmin } from '../src/kafka/clients.js';
-import { committedTotal, mb, peakRss, produceBacklog } from './support.js';
+import { committedTotal, cpuJiffies, cpuSeconds, mb, peakRss, produceBacklog } from './support.js';
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '1000000' }, products: { type: 'string', default: '1000' }, partitions: { type: 'string', default: '6' } } });
 const log = (line: string) => console.error(line);
@@ -38,14 +38,22 @@ const spawnedAt = Date.now();
 const admin = createAdmin({ brokers: config.kafka.brokers });
 let firstAt = 0;
 let peak = 0;
+let cpuAtFirst = cpuJiffies();
+let childCpuAtFirst = 0;
 for (;;) {
   await new Promise((resolve) => setTimeout(resolve, 200));
   const done = await committedTotal(admin, config.kafka.groupId).catch(() => 0);
   peak = Math.max(peak, peakRss(child.pid!));
-  if (done > 0 && !firstAt) firstAt = Date.now();
+  if (done > 0 && !firstAt) {
+    firstAt = Date.now();
+    cpuAtFirst = cpuJiffies();
+    childCpuAtFirst = cpuSeconds(child.pid!);
+  }
   if (done >= backlog.messages) break;
 }
 const finishedAt = Date.now();
+const cpuAtEnd = cpuJiffies();
+const childCpu = cpuSeconds(child.pid!) - childCpuAtFirst;
 child.kill('SIGTERM');
 await new Promise((resolve) => child.once('exit', resolve));
 admin.disconnect();
@@ -67,7 +75,9 @@ console.log(`
 | drain time (first commit → last commit) | ${seconds.toFixed(1)} s |
 | **messages applied per second** | **${Math.round(backlog.messages / seconds)}** |
 | wall time incl. start-up and group join | ${((finishedAt - spawnedAt) / 1000).toFixed(1)} s |
-| peak RSS of the processor | ${mb(peak)} |`);
+| peak RSS of the processor | ${mb(peak)} |
+| machine CPU busy while draining (all cores) | ${((100 * (cpuAtEnd.busy - cpuAtFirst.busy)) / (cpuAtEnd.total - cpuAtFirst.total)).toFixed(0)} % |
+| processor process CPU while draining | ${((100 * childCpu) / seconds).toFixed(0)} % of one core |`);
 if (counts.orders !== backlog.uniqueOrders) {
   console.error(`MISMATCH: ${counts.orders} orders stored, ${backlog.uniqueOrders} produced`);
   process.exitCode = 1;

@@ -19,7 +19,7 @@ export interface Config {
   database: { url: string; poolMax: number };
   http: { host: string; port: number; bodyLimitBytes: number };
   api: { produceTimeoutMs: number; maxWaitSeconds: number };
-  processor: { batchMaxMessages: number; batchMaxBytes: number; batchWaitMs: number };
+  processor: { batchMaxMessages: number; batchMaxBytes: number; batchWaitMs: number; applyConcurrency: number };
   shutdownTimeoutMs: number;
   logLevel: string;
 }
@@ -122,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
       batchMaxMessages: num('PROCESSOR_BATCH_MAX_MESSAGES'),
       batchMaxBytes: num('PROCESSOR_BATCH_MAX_BYTES'),
       batchWaitMs: num('PROCESSOR_BATCH_WAIT_MS'),
+      applyConcurrency: num('PROCESSOR_APPLY_CONCURRENCY'),
     },
     shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS'),
     logLevel: str('LOG_LEVEL'),

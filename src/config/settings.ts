@@ -32,6 +32,7 @@ export const SETTINGS = [
   { name: 'PROCESSOR_BATCH_MAX_MESSAGES', kind: 'integer', default: 5000, min: 1, max: 100000, description: 'Most messages applied in one database transaction' },
   { name: 'PROCESSOR_BATCH_MAX_BYTES', kind: 'integer', default: 4194304, min: 1024, max: 268435456, description: 'Most message bytes in one batch' },
   { name: 'PROCESSOR_BATCH_WAIT_MS', kind: 'integer', default: 20, min: 0, max: 10000, description: 'Longest wait for a batch to fill' },
+  { name: 'PROCESSOR_APPLY_CONCURRENCY', kind: 'integer', default: 2, min: 1, max: 64, description: 'Transactions applied at once, each for its own set of partitions' },
   { name: 'SHUTDOWN_TIMEOUT_MS', kind: 'integer', default: 20000, min: 100, max: 600000, description: 'On SIGTERM, finish in-flight work and exit within this time' },
   { name: 'DATABASE_POOL_MAX', kind: 'integer', default: 10, min: 1, max: 1000, description: 'PostgreSQL pool size per process' },
   { name: 'LOG_LEVEL', kind: 'level', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent' },

@@ -31,6 +31,14 @@ export interface BatchSummary {
   applySeconds: number;
 }
 
+interface DecodedBatch {
+  id: number;
+  lane: number;
+  messages: Message[];
+  orders: BatchOrder[];
+  deadLetters: DeadLetter[];
+}
+
 export class Processor {
   private consumer: KafkaConsumer | undefined;
   private stopping = false;
@@ -50,6 +58,9 @@ export class Processor {
         // Bounded prefetch: memory stays flat however large the backlog.
         'queued.max.messages.kbytes': 8192,
         'fetch.max.bytes': config.processor.batchMaxBytes,
+        // Small per-partition fetches interleave partitions in the local queue, so one poll holds
+        // several partitions and the apply lanes get comparable shares.
+        'max.partition.fetch.bytes': 65536,
         'fetch.wait.max.ms': 100,
         // A long database outage keeps us retrying one batch; stay in the group meanwhile.
         'max.poll.interval.ms': 600_000,
@@ -94,31 +105,98 @@ export class Processor {
     );
   }
 
+  // Two-stage pipeline: while PostgreSQL applies batch N, the next batch is consumed and decoded.
+  // Offsets are still committed strictly after each batch's own database commit.
   private async run(consumer: KafkaConsumer): Promise<void> {
-    const { log } = this.deps;
-    while (!this.stopping) {
-      let messages: Message[];
-      try {
-        messages = await this.consume(consumer);
-      } catch (err) {
-        log.warn({ err }, 'consume failed, retrying');
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        continue;
+    let next = this.fetch(consumer);
+    try {
+      while (!this.stopping) {
+        const batches = await next;
+        if (this.stopping) break; // fetched but not applied: redelivered to whoever owns it next
+        next = this.fetch(consumer);
+        // Lanes hold disjoint partitions, so each partition is still applied in offset order;
+        // products are keyed to partitions, so concurrent lanes rarely wait on each other's locks.
+        await Promise.all(
+          this.lanes(batches).map(async (lane) => {
+            for (const batch of lane) {
+              await this.apply(batch);
+              this.commit(consumer, batch.messages, false);
+            }
+          }),
+        );
       }
-      if (messages.length === 0) continue;
-      try {
-        for (const chunk of this.byBytes(messages)) {
-          await this.handle(chunk);
-          this.commit(consumer, chunk, false);
-        }
-      } catch (err) {
-        if (err instanceof Stopped) {
-          log.warn('stopped with a batch not applied; it will be redelivered');
-          return;
-        }
-        throw err;
-      }
+    } catch (err) {
+      if (!(err instanceof Stopped)) throw err;
+      this.deps.log.warn('stopped with a batch not applied; it will be redelivered');
     }
+    await next.catch(() => undefined); // no consume call may outlive the loop
+  }
+
+  /** Consume → split by bytes → decode. Never throws for bad messages: they become dead letters. */
+  private async fetch(consumer: KafkaConsumer): Promise<DecodedBatch[]> {
+    let messages: Message[] = [];
+    try {
+      messages = await this.consume(consumer);
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, 'consume failed, retrying');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    if (messages.length === 0) return [];
+    const { serde } = this.deps;
+    await retryTransient(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), this.retry('schema lookup', 0));
+    const lanes = this.deps.config.processor.applyConcurrency;
+    const byLane = new Map<number, Message[]>();
+    for (const message of messages) {
+      const lane = message.partition % lanes;
+      const list = byLane.get(lane);
+      if (list) list.push(message);
+      else byLane.set(lane, [message]);
+    }
+    const chunks = [...byLane].flatMap(([lane, laneMessages]) => [...this.byBytes(laneMessages)].map((chunk) => ({ lane, chunk })));
+    return chunks.map(({ lane, chunk }) => {
+      const batch: DecodedBatch = { id: ++this.batchNo, lane, messages: chunk, orders: [], deadLetters: [] };
+      for (const message of chunk) {
+        try {
+          const order = serde.decode(message.value ?? Buffer.alloc(0));
+          const invalid = invalidField(order);
+          if (invalid) batch.deadLetters.push({ message, error: 'InvalidField', reason: invalid });
+          else batch.orders.push({ order, partition: message.partition, offset: message.offset });
+        } catch (err) {
+          batch.deadLetters.push({ message, error: (err as Error).name, reason: (err as Error).message });
+        }
+      }
+      return batch;
+    });
+  }
+
+  /** Dead letters acknowledged, then the orders applied in one transaction. */
+  private async apply(batch: DecodedBatch): Promise<void> {
+    const { pool, log, config, dlq } = this.deps;
+    if (batch.deadLetters.length) {
+      await retryTransient(() => sendToDlq(dlq, config.kafka.dlqTopic, batch.deadLetters), this.retry('dead-letter produce', batch.id));
+      log.warn({ batchId: batch.id, deadLetters: batch.deadLetters.length, first: batch.deadLetters[0]!.reason }, 'messages sent to the dead-letter topic');
+    }
+    const started = process.hrtime.bigint();
+    const applied = batch.orders.length ? await retryTransient(() => applyBatch(pool, batch.orders), this.retry('batch apply', batch.id)) : undefined;
+    const applySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    log.debug({ batchId: batch.id, messages: batch.messages.length, inserted: applied?.inserted ?? 0, applySeconds }, 'batch applied');
+    this.deps.onBatch?.({ messages: batch.messages.length, applied, deadLetters: batch.deadLetters.length, applySeconds });
+  }
+
+  private retry(what: string, batchId: number) {
+    return {
+      what,
+      isStopping: () => this.stopping,
+      onRetry: (err: Error, attempt: number, delayMs: number) => this.deps.log.warn({ batchId, err: err.message, attempt, delayMs }, `${what} failed, retrying`),
+    };
+  }
+
+  /** Groups batches into PROCESSOR_APPLY_CONCURRENCY lanes by partition. */
+  private lanes(batches: DecodedBatch[]): DecodedBatch[][] {
+    const count = this.deps.config.processor.applyConcurrency;
+    const lanes: DecodedBatch[][] = Array.from({ length: count }, () => []);
+    for (const batch of batches) lanes[batch.lane % count]!.push(batch);
+    return lanes.filter((lane) => lane.length > 0);
   }
 
   /** Splits a poll's messages so no transaction exceeds PROCESSOR_BATCH_MAX_BYTES. */
@@ -135,42 +213,6 @@ export class Processor {
       }
     }
     yield start === 0 ? messages : messages.slice(start);
-  }
-
-  private async handle(messages: Message[]): Promise<void> {
-    const { serde, pool, log, config, dlq } = this.deps;
-    const batchId = ++this.batchNo;
-    const retry = (what: string) => ({
-      what,
-      isStopping: () => this.stopping,
-      onRetry: (err: Error, attempt: number, delayMs: number) => log.warn({ batchId, err: err.message, attempt, delayMs }, `${what} failed, retrying`),
-    });
-
-    await retryTransient(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), retry('schema lookup'));
-
-    const orders: BatchOrder[] = [];
-    const deadLetters: DeadLetter[] = [];
-    for (const message of messages) {
-      try {
-        const order = serde.decode(message.value ?? Buffer.alloc(0));
-        const invalid = invalidField(order);
-        if (invalid) deadLetters.push({ message, error: 'InvalidField', reason: invalid });
-        else orders.push({ order, partition: message.partition, offset: message.offset });
-      } catch (err) {
-        deadLetters.push({ message, error: (err as Error).name, reason: (err as Error).message });
-      }
-    }
-
-    if (deadLetters.length) {
-      await retryTransient(() => sendToDlq(dlq, config.kafka.dlqTopic, deadLetters), retry('dead-letter produce'));
-      log.warn({ batchId, deadLetters: deadLetters.length, first: deadLetters[0]!.reason }, 'messages sent to the dead-letter topic');
-    }
-
-    const started = process.hrtime.bigint();
-    const applied = orders.length ? await retryTransient(() => applyBatch(pool, orders), retry('batch apply')) : undefined;
-    const applySeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    log.debug({ batchId, messages: messages.length, inserted: applied?.inserted ?? 0, applySeconds }, 'batch applied');
-    this.deps.onBatch?.({ messages: messages.length, applied, deadLetters: deadLetters.length, applySeconds });
   }
 
   /** Commits the next offset of every partition in the batch. */
