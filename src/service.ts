@@ -14,6 +14,7 @@ import { buildApp } from './api/app.js';
 import { VerdictWaiter } from './api/verdict-waiter.js';
 import { Processor } from './processor/processor.js';
 import { createMetrics } from './metrics/registry.js';
+import { batchObserver, deliveryObserver, readAtScrape } from './metrics/observers.js';
 import type { Check } from './api/health.js';
 
 export type Role = 'api' | 'processor';
@@ -64,28 +65,30 @@ export async function startService(config: Config, roles: Role[], options: Servi
     { brokers: config.kafka.brokers, clientId: `order-stream-${roles.join('-')}` },
     { 'message.timeout.ms': config.api.produceTimeoutMs },
   );
-  const delivery = new DeliveryTracker(producer);
+  const metrics = createMetrics(roles.join('+'));
+  const delivery = new DeliveryTracker(producer, deliveryObserver(metrics));
 
   const verdicts = roles.includes('api') ? new VerdictWaiter(config.database.url, log) : undefined;
   await verdicts?.start();
 
-  const processor = roles.includes('processor') ? new Processor({ config, log, pool, serde, dlq: delivery }) : undefined;
+  const processor = roles.includes('processor')
+    ? new Processor({ config, log, pool, serde, dlq: delivery, onBatch: batchObserver(metrics), onRetry: (operation) => metrics.retries.inc({ operation }) })
+    : undefined;
 
-  const metrics = createMetrics(roles.join('+'));
   let draining = false;
+  const checks: Record<string, Check> = {
+    postgres: async () => void (await pool.query('SELECT 1')),
+    kafka: metadataCheck(producer),
+    registry: async () => void (await registry.getLatestSchemaId(valueSubject(ordersTopic))),
+    ...(processor ? { group: async () => { if (!processor.ready) throw new Error('not joined to the consumer group yet'); } } : {}),
+    ...(verdicts ? { verdicts: async () => { if (!verdicts.listening) throw new Error('verdict listener not connected'); } } : {}),
+  };
+  readAtScrape(metrics, { pool, checks, processor, verdicts });
   const app = await buildApp({
     log,
     bodyLimitBytes: config.http.bodyLimitBytes,
-    health: {
-      isDraining: () => draining,
-      checks: {
-        postgres: async () => void (await pool.query('SELECT 1')),
-        kafka: metadataCheck(producer),
-        registry: async () => void (await registry.getLatestSchemaId(valueSubject(ordersTopic))),
-        ...(processor ? { group: async () => { if (!processor.ready) throw new Error('not joined to the consumer group yet'); } } : {}),
-        ...(verdicts ? { verdicts: async () => { if (!verdicts.listening) throw new Error('verdict listener not connected'); } } : {}),
-      },
-    },
+    metrics,
+    health: { isDraining: () => draining, checks },
     extraRoutes: (scope) => {
       scope.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
         reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
@@ -94,7 +97,7 @@ export async function startService(config: Config, roles: Role[], options: Servi
     ...(verdicts
       ? {
           api: {
-            pool, serde, delivery, verdicts,
+            pool, serde, delivery, verdicts, metrics,
             topic: ordersTopic,
             produceTimeoutMs: config.api.produceTimeoutMs,
             maxWaitSeconds: config.api.maxWaitSeconds,

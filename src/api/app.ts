@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '../logger.js';
 import { errorHandling } from './errors.js';
 import { strictBodies } from './validation.js';
+import { statusClass, type Metrics } from '../metrics/registry.js';
 import { healthRoutes, type HealthOptions } from './health.js';
 import { catalogRoutes } from './catalog.js';
 import { orderRoutes, type OrderRoutesOptions } from './orders.js';
@@ -13,6 +14,7 @@ import { catalogItem, errorBody, order } from './schemas.js';
 
 export interface AppOptions {
   log: Logger;
+  metrics: Metrics;
   bodyLimitBytes: number;
   health: HealthOptions;
   /** Absent for the processor-only role, which serves health and metrics only. */
@@ -49,6 +51,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // replica instead of holding this one open until their idle timeout.
   app.addHook('onSend', async (_request, reply) => {
     if (options.health.isDraining()) reply.header('connection', 'close');
+  });
+  // Route patterns, not URLs, as labels: cardinality stays bounded whatever clients send.
+  app.addHook('onResponse', async (request, reply) => {
+    options.metrics.httpRequestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_class: statusClass(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
   healthRoutes(app, options.health);
   options.extraRoutes?.(app);

@@ -18,21 +18,27 @@ function withTimeout(check: Check, ms: number): Promise<void> {
   });
 }
 
+/** Runs every check at once; each result is 'ok' or the reason it failed. */
+export async function runChecks(checks: Record<string, Check>, timeoutMs = 2000): Promise<Record<string, string>> {
+  const results: Record<string, string> = {};
+  await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      try {
+        await withTimeout(check, timeoutMs);
+        results[name] = 'ok';
+      } catch (err) {
+        results[name] = (err as Error).message;
+      }
+    }),
+  );
+  return results;
+}
+
 export function healthRoutes(app: FastifyInstance, options: HealthOptions): void {
   const timeout = options.checkTimeoutMs ?? 2000;
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const results: Record<string, string> = {};
-    await Promise.all(
-      Object.entries(options.checks).map(async ([name, check]) => {
-        try {
-          await withTimeout(check, timeout);
-          results[name] = 'ok';
-        } catch (err) {
-          results[name] = (err as Error).message;
-        }
-      }),
-    );
+    const results = await runChecks(options.checks, timeout);
     const ready = !options.isDraining() && Object.values(results).every((r) => r === 'ok');
     if (options.isDraining()) results.shutdown = 'draining';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results });

@@ -11,6 +11,7 @@ import type { DeliveryTracker } from '../kafka/delivery.js';
 import type { OrderSerde } from '../serde/order-serde.js';
 import type { OrderCreated } from '../domain/order.js';
 import type { VerdictWaiter } from './verdict-waiter.js';
+import type { Metrics } from '../metrics/registry.js';
 import { badRequest, HttpError, serviceUnavailable } from './errors.js';
 import { listQuery, orderHeaders, orderParams, orderRequest, responses, userParams } from './schemas.js';
 
@@ -19,6 +20,7 @@ export interface OrderRoutesOptions {
   serde: OrderSerde;
   delivery: DeliveryTracker;
   verdicts: VerdictWaiter;
+  metrics: Metrics;
   topic: string;
   produceTimeoutMs: number;
   maxWaitSeconds: number;
@@ -95,7 +97,7 @@ function decodeCursor(cursor: string | undefined): [string, string] {
 }
 
 export async function orderRoutes(app: FastifyInstance, options: OrderRoutesOptions): Promise<void> {
-  const { pool, serde, delivery, verdicts } = options;
+  const { pool, serde, delivery, verdicts, metrics } = options;
   const findOrder = async (orderId: string, userId: string) => (await pool.query<OrderRow>(ONE_ORDER, [orderId, userId])).rows[0];
 
   app.post<{ Params: { userId: string }; Body: OrderBody; Headers: { 'idempotency-key'?: string; prefer?: string } }>(
@@ -107,6 +109,10 @@ export async function orderRoutes(app: FastifyInstance, options: OrderRoutesOpti
         headers: orderHeaders,
         body: orderRequest,
         response: { 201: { $ref: 'Order#' }, 202: { $ref: 'Order#' }, 200: { $ref: 'Order#' }, ...responses.errors(400, 413, 415, 503) },
+      },
+      // Client mistakes never reach the handler; count them here.
+      onResponse: async (_request, reply) => {
+        if (reply.statusCode >= 400 && reply.statusCode < 500) metrics.ordersReceived.inc({ outcome: 'invalid' });
       },
     },
     async (request, reply) => {
@@ -126,7 +132,10 @@ export async function orderRoutes(app: FastifyInstance, options: OrderRoutesOpti
       // A retry of an order already applied answers with what was stored, without a second event.
       if (idempotencyKey !== undefined) {
         const stored = await findOrder(event.orderId, userId);
-        if (stored) return reply.code(200).send(toJson(stored));
+        if (stored) {
+          metrics.ordersReceived.inc({ outcome: 'replayed' });
+          return reply.code(200).send(toJson(stored));
+        }
       }
 
       const waiting = waitSeconds ? verdicts.wait(event.orderId, waitSeconds * 1000) : undefined;
@@ -136,12 +145,15 @@ export async function orderRoutes(app: FastifyInstance, options: OrderRoutesOpti
       } catch (err) {
         waiting?.cancel();
         request.log.warn({ err: (err as Error).message, orderId: event.orderId }, 'order not acknowledged by Kafka');
+        metrics.ordersReceived.inc({ outcome: 'unavailable' });
         throw serviceUnavailable('the order could not be made durable; retry with the same Idempotency-Key', 2);
       }
+      metrics.ordersReceived.inc({ outcome: 'acknowledged' });
       if (!waiting) return reply.code(202).send(pendingJson(event));
 
       reply.header('preference-applied', `wait=${waitSeconds}`);
       const verdict = await waiting.verdict;
+      metrics.orderVerdictsWaited.inc({ verdict: verdict ? verdict.status.toLowerCase() : 'timeout' });
       if (!verdict) return reply.code(202).send(pendingJson(event));
       if (verdict.status === 'DUPLICATE') {
         const stored = await findOrder(event.orderId, userId);

@@ -16,20 +16,25 @@ export interface OutgoingMessage {
   partition?: number;
 }
 
-type Waiter = { resolve: (d: Delivered) => void; reject: (e: Error) => void };
+type Waiter = { resolve: (d: Delivered) => void; reject: (e: Error) => void; sentAt: number };
+
+export interface DeliveryObserver {
+  delivered(seconds: number): void;
+  failed(): void;
+}
 
 export class DeliveryTracker {
   private readonly waiting = new Map<number, Waiter>();
   private nextId = 0;
 
-  constructor(readonly producer: Producer) {
+  constructor(readonly producer: Producer, private readonly observer?: DeliveryObserver) {
     producer.on('delivery-report', (err: LibrdKafkaError, report: DeliveryReport) => this.settle(err, report));
   }
 
   send(message: OutgoingMessage): Promise<Delivered> {
     const id = this.nextId++ % Number.MAX_SAFE_INTEGER;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(id, { resolve, reject, sentAt: performance.now() });
       try {
         this.producer.produce(message.topic, message.partition ?? null, message.value, message.key, Date.now(), id, message.headers);
       } catch (err) {
@@ -50,7 +55,12 @@ export class DeliveryTracker {
     const waiter = this.waiting.get(id);
     if (!waiter) return;
     this.waiting.delete(id);
-    if (err) waiter.reject(new Error(`delivery failed: ${err.message}`));
-    else waiter.resolve({ partition: report.partition, offset: Number(report.offset) });
+    if (err) {
+      this.observer?.failed();
+      waiter.reject(new Error(`delivery failed: ${err.message}`));
+    } else {
+      this.observer?.delivered((performance.now() - waiter.sentAt) / 1000);
+      waiter.resolve({ partition: report.partition, offset: Number(report.offset) });
+    }
   }
 }

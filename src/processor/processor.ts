@@ -20,8 +20,10 @@ export interface ProcessorDeps {
   pool: Pool;
   serde: OrderSerde;
   dlq: DeliveryTracker;
-  /** Called after each committed batch (metrics, tests). */
+  /** Called after each applied batch (metrics, tests). */
   onBatch?: (summary: BatchSummary) => void;
+  /** Called on each transient failure about to be retried (metrics). */
+  onRetry?: (operation: string) => void;
 }
 
 export interface BatchSummary {
@@ -89,6 +91,31 @@ export class Processor {
 
   get assignedPartitions(): string[] {
     return [...this.assignment].sort();
+  }
+
+  /**
+   * Messages behind the end of each assigned partition: the broker's high watermark (cached by
+   * librdkafka from fetch responses, no request) minus this consumer's position.
+   */
+  lag(): Array<{ topic: string; partition: number; lag: number }> {
+    const consumer = this.consumer;
+    if (!consumer || !consumer.isConnected()) return [];
+    const result: Array<{ topic: string; partition: number; lag: number }> = [];
+    let positions: Array<{ topic: string; partition: number; offset?: number }> = [];
+    try {
+      positions = consumer.position();
+    } catch {
+      return [];
+    }
+    for (const { topic, partition, offset } of positions) {
+      try {
+        const { highOffset } = consumer.getWatermarkOffsets(topic, partition);
+        if (highOffset >= 0 && offset !== undefined && offset >= 0) result.push({ topic, partition, lag: Math.max(0, highOffset - offset) });
+      } catch {
+        // no fetch yet for this partition: no watermark cached
+      }
+    }
+    return result;
   }
 
   /** Stop fetching, finish and commit the batch in flight, leave the group. */
@@ -187,7 +214,10 @@ export class Processor {
     return {
       what,
       isStopping: () => this.stopping,
-      onRetry: (err: Error, attempt: number, delayMs: number) => this.deps.log.warn({ batchId, err: err.message, attempt, delayMs }, `${what} failed, retrying`),
+      onRetry: (err: Error, attempt: number, delayMs: number) => {
+        this.deps.onRetry?.(what);
+        this.deps.log.warn({ batchId, err: err.message, attempt, delayMs }, `${what} failed, retrying`);
+      },
     };
   }
 
