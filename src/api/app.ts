@@ -1,5 +1,6 @@
 // The Fastify application: plugins with clear boundaries — OpenAPI, error mapping, health, and
 // (api role only) the order and catalog routes. Built here, listened on by src/service.ts.
+import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -28,7 +29,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimitBytes,
     // Per-request logs would dominate at thousands of orders per second; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // A caller's X-Request-Id is kept (bounded), else one is made; it is in every log line of the
+    // request and echoed back, so a client report can be matched to the logs.
     requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     return503OnClosing: true,
   });
   app.addSchema(errorBody);
@@ -49,7 +53,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // While draining, every response closes its connection: keep-alive clients reconnect to another
   // replica instead of holding this one open until their idle timeout.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
     if (options.health.isDraining()) reply.header('connection', 'close');
   });
   // Route patterns, not URLs, as labels: cardinality stays bounded whatever clients send.
