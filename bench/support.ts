@@ -20,6 +20,10 @@ export interface Backlog {
   messages: number;
   uniqueOrders: number;
   products: string[];
+  /** Stock each product starts with. */
+  stock: number;
+  /** Every distinct order produced, in production order (kept only when asked for). */
+  orders: OrderCreated[];
 }
 
 export interface BacklogOptions {
@@ -30,6 +34,10 @@ export interface BacklogOptions {
   duplicateRate: number;
   /** Stock per product as a share of the expected demand: below 1, some orders are OUT_OF_STOCK. */
   stockCoverage: number;
+  /** Keep the produced orders in memory (for the COPY baseline). */
+  keepOrders?: boolean;
+  /** Load the catalog into the default schema (the single-contender benchmarks). */
+  loadCatalog?: boolean;
 }
 
 export function benchConfig(tag: string, partitions: number): Config {
@@ -60,13 +68,12 @@ export async function produceBacklog(options: BacklogOptions, log: (line: string
 
   const products = Array.from({ length: options.products }, (_, i) => `${tag}-P${String(i).padStart(5, '0')}`);
   const meanQty = 3;
-  const demand = (options.orders / options.products) * meanQty;
-  await pool.query(
-    `INSERT INTO catalog (product_id, product_name, unit_price, stock) SELECT id, id, 100, $2 FROM unnest($1::text[]) AS id`,
-    [products, Math.round(demand * options.stockCoverage)],
-  );
+  const stock = Math.round((options.orders / options.products) * meanQty * options.stockCoverage);
+  if (options.loadCatalog !== false) await loadCatalog(pool, products, stock);
+  const kept: OrderCreated[] = [];
 
-  const producer = await createProducer({ brokers: config.kafka.brokers, clientId: 'bench-backlog' }, { 'linger.ms': 20, 'batch.size': 1_000_000 });
+  const producer = await createProducer({ brokers: config.kafka.brokers, clientId: 'bench-backlog' }, { 'linger.ms': 20, 'batch.size': 1_000_000, // uncompressed: KafkaJS, a benchmark peer, has no built-in LZ4
+    'compression.type': 'none' });
   const delivery = new DeliveryTracker(producer);
   const startedAt = Date.now();
   let sent = 0;
@@ -79,6 +86,7 @@ export async function produceBacklog(options: BacklogOptions, log: (line: string
     window.push(delivery.send({ topic: config.kafka.ordersTopic, key: productId, value: serde.encode(order) }));
     sent++;
     recent.push(order);
+    if (options.keepOrders) kept.push(order);
     if (Math.random() < options.duplicateRate) {
       const again = recent[Math.floor(Math.random() * recent.length)]!;
       window.push(delivery.send({ topic: config.kafka.ordersTopic, key: again.productId, value: serde.encode(again) }));
@@ -94,7 +102,26 @@ export async function produceBacklog(options: BacklogOptions, log: (line: string
   await Promise.all(window);
   await disconnect(producer);
   log(`  backlog: ${sent} messages (${options.orders} orders + ${sent - options.orders} duplicates) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-  return { config, tag, pool, serde, messages: sent, uniqueOrders: options.orders, products };
+  return { config, tag, pool, serde, messages: sent, uniqueOrders: options.orders, products, stock, orders: kept };
+}
+
+export async function loadCatalog(pool: Pool, products: string[], stock: number): Promise<void> {
+  await pool.query(`INSERT INTO catalog (product_id, product_name, unit_price, stock) SELECT id, id, 100, $2 FROM unnest($1::text[]) AS id`, [products, stock]);
+}
+
+/**
+ * A fresh copy of the schema (orders, catalog) in its own PostgreSQL schema, so each contender
+ * of a benchmark starts from the same empty tables. Returns a DATABASE_URL that selects it.
+ */
+export async function freshSchema(backlog: Backlog, name: string): Promise<{ url: string; pool: Pool }> {
+  const schema = `${backlog.tag}_${name}`.replace(/[^a-z0-9_]/g, '_');
+  await backlog.pool.query(`CREATE SCHEMA ${schema}`);
+  const url = new URL(backlog.config.database.url);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const pool = createPool(url.toString(), 4);
+  await migrate(pool, { lockKey: 0x62656e63 });
+  await loadCatalog(pool, backlog.products, backlog.stock);
+  return { url: url.toString(), pool };
 }
 
 /** Messages of the topic the group has committed, summed over partitions. */

@@ -81,13 +81,15 @@ interface Manifest {
   doc: Obj;
 }
 
-/** Kubernetes objects under deploy/k8s (kustomize's own files excluded). */
-const manifests: Manifest[] = yamlFiles
-  .filter((f) => f.startsWith(K8S))
-  .flatMap((file) => docsOf(file).filter(isObj).map((doc) => ({ file, doc })))
-  .filter(({ doc }) => typeof doc.kind === 'string' && !String(doc.apiVersion).startsWith('kustomize.config.k8s.io'));
+/** Kubernetes objects under deploy/k8s (kustomize's own files excluded); read when first needed. */
+function manifests(): Manifest[] {
+  return yamlFiles
+    .filter((f) => f.startsWith(K8S))
+    .flatMap((file) => docsOf(file).filter(isObj).map((doc) => ({ file, doc })))
+    .filter(({ doc }) => typeof doc.kind === 'string' && !String(doc.apiVersion).startsWith('kustomize.config.k8s.io'));
+}
 
-const ofKind = (kind: string) => manifests.filter((m) => m.doc.kind === kind);
+const ofKind = (kind: string) => manifests().filter((m) => m.doc.kind === kind);
 const nameOf = (m: Manifest) => String(at(m.doc, 'metadata').name);
 const deployments = () => ofKind('Deployment');
 
@@ -117,6 +119,11 @@ function selects(selector: Obj, labels: Obj): boolean {
 
 function kustomization(dir: string): Obj {
   return firstDoc(join(dir, 'kustomization.yaml'));
+}
+
+/** Absolute paths of the files a kustomization lists as resources. */
+function listedResources(dir: string): string[] {
+  return list(kustomization(dir).resources).map((entry) => join(dir, String(entry)));
 }
 
 /** KEY=VALUE literals of a kustomization's configMapGenerator for order-stream-config. */
@@ -331,7 +338,7 @@ describe('deploy/', () => {
 
     it('keeps the example Secret out of the kustomization', () => {
       expect(existsSync(join(BASE, 'secret.example.yaml'))).to.equal(true);
-      const kinds = manifests.filter((m) => listedResources(BASE).includes(m.file)).map((m) => m.doc.kind);
+      const kinds = manifests().filter((m) => listedResources(BASE).includes(m.file)).map((m) => m.doc.kind);
       expect(kinds).to.include('Deployment').and.not.include('Secret');
     });
 
@@ -438,7 +445,7 @@ describe('deploy/', () => {
 
     it('keeps the base namespace-agnostic and the overlay in namespace order-stream with the monitoring component', () => {
       expect(kustomization(BASE)).to.not.have.property('namespace');
-      for (const m of manifests.filter((x) => x.file.startsWith(BASE))) expect(at(m.doc, 'metadata'), rel(m.file)).to.not.have.property('namespace');
+      for (const m of manifests().filter((x) => x.file.startsWith(BASE))) expect(at(m.doc, 'metadata'), rel(m.file)).to.not.have.property('namespace');
       const overlay = kustomization(OVERLAY);
       expect(overlay.namespace).to.equal('order-stream');
       expect(list(overlay.components).map((c) => posix.normalize(`k8s/overlays/example/${String(c)}`))).to.include('k8s/monitoring');
@@ -544,8 +551,3 @@ describe('deploy/', () => {
     });
   });
 });
-
-/** Absolute paths of the files a kustomization lists as resources. */
-function listedResources(dir: string): string[] {
-  return list(kustomization(dir).resources).map((entry) => join(dir, String(entry)));
-}

@@ -1,0 +1,51 @@
+// Benchmark peer: the same planner and SQL (src/processor/apply.ts) driven by KafkaJS, the pure
+// JavaScript client, with eachBatch — what this project would be on the most common Node client.
+// Same configuration contract as `order-stream processor`; used only by bench/drain.ts.
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig } from '../../src/config/index.js';
+import { createPool } from '../../src/db/pool.js';
+import { createRegistry } from '../../src/serde/registry.js';
+import { OrderSerde, valueSubject } from '../../src/serde/order-serde.js';
+import { invalidField } from '../../src/domain/order.js';
+import { applyBatch } from '../../src/processor/apply.js';
+import type { BatchOrder } from '../../src/processor/plan.js';
+
+const config = loadConfig();
+const pool = createPool(config.database.url, config.database.poolMax);
+const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(config.kafka.ordersTopic));
+const kafka = new Kafka({ clientId: 'bench-kafkajs-peer', brokers: config.kafka.brokers.split(','), logLevel: process.env.PEER_LOG ? logLevel.INFO : logLevel.NOTHING });
+const consumer = kafka.consumer({ groupId: config.kafka.groupId, maxBytesPerPartition: 1_048_576 });
+consumer.on(consumer.events.CRASH, (event) => {
+  if (!event.payload.restart) {
+    console.error(`kafkajs peer crashed: ${event.payload.error.message}`);
+    process.exit(1);
+  }
+});
+await consumer.connect();
+await consumer.subscribe({ topic: config.kafka.ordersTopic, fromBeginning: true });
+await consumer.run({
+  // The same two-way concurrency as the processor's apply lanes.
+  partitionsConsumedConcurrently: config.processor.applyConcurrency,
+  autoCommitThreshold: 1,
+  eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+    const values = batch.messages.map((m) => m.value ?? Buffer.alloc(0));
+    await serde.prepare(values);
+    const orders: BatchOrder[] = [];
+    batch.messages.forEach((m, i) => {
+      try {
+        const order = serde.decode(values[i]!);
+        if (!invalidField(order)) orders.push({ order, partition: batch.partition, offset: Number(m.offset) });
+      } catch {
+        // the benchmark backlog holds only valid orders
+      }
+    });
+    for (let i = 0; i < orders.length; i += config.processor.batchMaxMessages) {
+      await applyBatch(pool, orders.slice(i, i + config.processor.batchMaxMessages));
+    }
+    resolveOffset(batch.lastOffset());
+    await heartbeat();
+  },
+});
+const stop = () => void consumer.disconnect().then(() => pool.end()).then(() => process.exit(0));
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
