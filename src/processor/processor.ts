@@ -1,7 +1,13 @@
-// The processor role: consume → decode → plan → apply (one transaction) → commit, one batch at a
-// time. Offsets are committed only after the database commit and after any dead letters of the
-// batch are acknowledged, so a crash anywhere replays the batch — and replays change nothing,
-// because the apply step skips orderIds already stored.
+// The processor role: consume → decode → plan → apply (one transaction) → commit.
+//
+// One fetch loop polls the consumer and deals messages to PROCESSOR_APPLY_CONCURRENCY lanes by
+// partition; each lane applies its partitions' messages batch after batch, on its own database
+// connection, without waiting for the other lanes. While a lane is busy its next batch grows (up
+// to PROCESSOR_BATCH_MAX_MESSAGES / _BYTES): batches are large under load and small when idle.
+// Offsets are committed per batch, only after its database commit and after its dead letters are
+// acknowledged, so a crash anywhere replays — and replays change nothing, because the apply step
+// skips orderIds already stored. Memory is bounded: the fetch loop waits while any lane holds
+// more than two batches.
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { Pool } from '../db/pool.js';
@@ -35,11 +41,12 @@ export interface BatchSummary {
 
 interface DecodedBatch {
   id: number;
-  lane: number;
   messages: Message[];
   orders: BatchOrder[];
   deadLetters: DeadLetter[];
 }
+
+const partitionKey = (m: { topic: string; partition: number }) => `${m.topic}/${m.partition}`;
 
 export class Processor {
   private consumer: KafkaConsumer | undefined;
@@ -48,6 +55,12 @@ export class Processor {
   private joined = false;
   private readonly assignment = new Set<string>();
   private batchNo = 0;
+  /** Messages dealt to each lane and not yet taken into a batch. */
+  private pending: Message[][] = [];
+  /** The batch each lane is applying, if any. */
+  private busy: Array<Promise<void> | undefined> = [];
+  private laneFreed: Array<() => void> = [];
+  private failure: Error | undefined;
 
   constructor(private readonly deps: ProcessorDeps) {}
 
@@ -75,7 +88,12 @@ export class Processor {
       this.joined = true;
       const keys = partitions.map((p) => `${p.topic}/${p.partition}`);
       if (err.code === CODES.ERR__ASSIGN_PARTITIONS) keys.forEach((k) => this.assignment.add(k));
-      else if (err.code === CODES.ERR__REVOKE_PARTITIONS) keys.forEach((k) => this.assignment.delete(k));
+      else if (err.code === CODES.ERR__REVOKE_PARTITIONS) {
+        keys.forEach((k) => this.assignment.delete(k));
+        // Not ours any more: their new owner replays them from the last committed offset.
+        const revoked = new Set(keys);
+        this.pending = this.pending.map((lane) => lane.filter((m) => !revoked.has(partitionKey(m))));
+      }
       log.info({ event: err.code === CODES.ERR__ASSIGN_PARTITIONS ? 'assigned' : 'revoked', partitions: keys }, 'rebalance');
     });
     consumer.setDefaultConsumeTimeout(config.processor.batchWaitMs);
@@ -132,68 +150,84 @@ export class Processor {
     );
   }
 
-  // Two-stage pipeline: while PostgreSQL applies batch N, the next batch is consumed and decoded.
-  // Offsets are still committed strictly after each batch's own database commit.
   private async run(consumer: KafkaConsumer): Promise<void> {
-    let next = this.fetch(consumer);
-    try {
-      while (!this.stopping) {
-        const batches = await next;
-        if (this.stopping) break; // fetched but not applied: redelivered to whoever owns it next
-        next = this.fetch(consumer);
-        // Lanes hold disjoint partitions, so each partition is still applied in offset order;
-        // products are keyed to partitions, so concurrent lanes rarely wait on each other's locks.
-        await Promise.all(
-          this.lanes(batches).map(async (lane) => {
-            for (const batch of lane) {
-              await this.apply(batch);
-              this.commit(consumer, batch.messages, false);
-            }
-          }),
-        );
+    const { applyConcurrency: lanes, batchMaxMessages } = this.deps.config.processor;
+    this.pending = Array.from({ length: lanes }, () => []);
+    this.busy = Array.from({ length: lanes }, () => undefined);
+    while (!this.stopping) {
+      if (this.pending.some((lane) => lane.length >= 2 * batchMaxMessages)) {
+        await new Promise<void>((resolve) => this.laneFreed.push(resolve));
+        continue;
       }
-    } catch (err) {
-      if (!(err instanceof Stopped)) throw err;
-      this.deps.log.warn('stopped with a batch not applied; it will be redelivered');
+      let messages: Message[] = [];
+      try {
+        messages = await this.consume(consumer);
+      } catch (err) {
+        this.deps.log.warn({ err: (err as Error).message }, 'consume failed, retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      for (const message of messages) this.pending[message.partition % lanes]!.push(message);
+      for (let lane = 0; lane < lanes; lane++) this.pump(consumer, lane);
     }
-    await next.catch(() => undefined); // no consume call may outlive the loop
+    await Promise.all(this.busy);
+    if (this.failure) throw this.failure;
   }
 
-  /** Consume → split by bytes → decode. Never throws for bad messages: they become dead letters. */
-  private async fetch(consumer: KafkaConsumer): Promise<DecodedBatch[]> {
-    let messages: Message[] = [];
-    try {
-      messages = await this.consume(consumer);
-    } catch (err) {
-      this.deps.log.warn({ err: (err as Error).message }, 'consume failed, retrying');
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    if (messages.length === 0) return [];
-    const { serde } = this.deps;
-    await retryTransient(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), this.retry('schema lookup', 0));
-    const lanes = this.deps.config.processor.applyConcurrency;
-    const byLane = new Map<number, Message[]>();
-    for (const message of messages) {
-      const lane = message.partition % lanes;
-      const list = byLane.get(lane);
-      if (list) list.push(message);
-      else byLane.set(lane, [message]);
-    }
-    const chunks = [...byLane].flatMap(([lane, laneMessages]) => [...this.byBytes(laneMessages)].map((chunk) => ({ lane, chunk })));
-    return chunks.map(({ lane, chunk }) => {
-      const batch: DecodedBatch = { id: ++this.batchNo, lane, messages: chunk, orders: [], deadLetters: [] };
-      for (const message of chunk) {
-        try {
-          const order = serde.decode(message.value ?? Buffer.alloc(0));
-          const invalid = invalidField(order);
-          if (invalid) batch.deadLetters.push({ message, error: 'InvalidField', reason: invalid });
-          else batch.orders.push({ order, partition: message.partition, offset: message.offset });
-        } catch (err) {
-          batch.deadLetters.push({ message, error: (err as Error).name, reason: (err as Error).message });
+  /** Starts the lane's next batch unless it is busy or has nothing pending. */
+  private pump(consumer: KafkaConsumer, lane: number): void {
+    if (this.busy[lane] || this.stopping || this.pending[lane]!.length === 0) return;
+    const messages = this.take(lane);
+    this.busy[lane] = (async () => {
+      try {
+        const batch = await this.decode(messages);
+        await this.apply(batch);
+        this.commit(consumer, messages);
+      } catch (err) {
+        if (err instanceof Stopped) {
+          this.deps.log.warn({ lane }, 'stopped with a batch not applied; it will be redelivered');
+        } else {
+          // A bug, not a bad message: stop the role rather than skip or loop (the pod restarts).
+          this.failure = err as Error;
+          this.stopping = true;
         }
+      } finally {
+        this.busy[lane] = undefined;
+        this.laneFreed.splice(0).forEach((resolve) => resolve());
+        this.pump(consumer, lane);
       }
-      return batch;
-    });
+    })();
+  }
+
+  /** Takes the lane's next batch: pending messages up to the count and byte limits. */
+  private take(lane: number): Message[] {
+    const { batchMaxMessages, batchMaxBytes } = this.deps.config.processor;
+    const pending = this.pending[lane]!;
+    let count = 0;
+    let bytes = 0;
+    while (count < pending.length && count < batchMaxMessages) {
+      bytes += pending[count]!.size;
+      if (bytes > batchMaxBytes && count > 0) break;
+      count++;
+    }
+    return pending.splice(0, count);
+  }
+
+  /** Decodes a batch. Never throws for bad messages: they become dead letters. */
+  private async decode(messages: Message[]): Promise<DecodedBatch> {
+    const { serde } = this.deps;
+    const batch: DecodedBatch = { id: ++this.batchNo, messages, orders: [], deadLetters: [] };
+    await retryTransient(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), this.retry('schema lookup', batch.id));
+    for (const message of messages) {
+      try {
+        const order = serde.decode(message.value ?? Buffer.alloc(0));
+        const invalid = invalidField(order);
+        if (invalid) batch.deadLetters.push({ message, error: 'InvalidField', reason: invalid });
+        else batch.orders.push({ order, partition: message.partition, offset: message.offset });
+      } catch (err) {
+        batch.deadLetters.push({ message, error: (err as Error).name, reason: (err as Error).message });
+      }
+    }
+    return batch;
   }
 
   /** Dead letters acknowledged, then the orders applied in one transaction. */
@@ -221,38 +255,14 @@ export class Processor {
     };
   }
 
-  /** Groups batches into PROCESSOR_APPLY_CONCURRENCY lanes by partition. */
-  private lanes(batches: DecodedBatch[]): DecodedBatch[][] {
-    const count = this.deps.config.processor.applyConcurrency;
-    const lanes: DecodedBatch[][] = Array.from({ length: count }, () => []);
-    for (const batch of batches) lanes[batch.lane % count]!.push(batch);
-    return lanes.filter((lane) => lane.length > 0);
-  }
-
-  /** Splits a poll's messages so no transaction exceeds PROCESSOR_BATCH_MAX_BYTES. */
-  private *byBytes(messages: Message[]): Generator<Message[]> {
-    const limit = this.deps.config.processor.batchMaxBytes;
-    let start = 0;
-    let bytes = 0;
-    for (let i = 0; i < messages.length; i++) {
-      bytes += messages[i]!.size;
-      if (bytes > limit && i > start) {
-        yield messages.slice(start, i);
-        start = i;
-        bytes = messages[i]!.size;
-      }
-    }
-    yield start === 0 ? messages : messages.slice(start);
-  }
-
   /** Commits the next offset of every partition in the batch. */
-  private commit(consumer: KafkaConsumer, messages: Message[], sync: boolean): void {
+  private commit(consumer: KafkaConsumer, messages: Message[]): void {
     const next = new Map<string, { topic: string; partition: number; offset: number }>();
     for (const m of messages) next.set(`${m.topic}/${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
     const offsets = [...next.values()];
     try {
       // Async is safe: a lost commit only means a replay, and replays change nothing.
-      if (sync || this.stopping) consumer.commitSync(offsets);
+      if (this.stopping) consumer.commitSync(offsets);
       else consumer.commit(offsets);
     } catch (err) {
       // Partitions revoked meanwhile: their new owner replays from the last commit, harmlessly.
