@@ -13,7 +13,7 @@
 // Step 2 spares a lookup of every orderId on the normal path; replays pay at most one more round
 // trip. Everything runs under the product locks, so a second plan sees what the first saw.
 import type { Pool, PoolClient } from '../db/pool.js';
-import { plan, type BatchOrder, type Plan, type PlannedRow } from './plan.js';
+import { markDuplicates, plan, type BatchOrder, type Plan, type PlannedRow } from './plan.js';
 import { notifyVerdicts } from './verdicts.js';
 
 // Fixed lock order by product_id, so two replicas locking overlapping products cannot deadlock.
@@ -81,25 +81,18 @@ async function applyIn(client: PoolClient, batch: readonly BatchOrder[]): Promis
   await client.query('SAVEPOINT optimistic');
   let { inserted, stored } = await insertRows(client, result.rows);
   if (stored.length) {
-    const replanned = plan(batch, stock, new Set(stored));
-    if (sameVerdictsExceptDuplicates(result, replanned)) {
-      result = replanned; // the rows in the database are exactly the replanned ones
+    const known = new Set(stored);
+    const corrected = markDuplicates(result, known);
+    if (corrected) {
+      result = corrected; // the rows in the database are exactly the corrected plan's
     } else {
       await client.query('ROLLBACK TO SAVEPOINT optimistic');
-      result = replanned;
+      result = plan(batch, stock, known);
       ({ inserted } = await insertRows(client, result.rows));
     }
   }
   await notifyVerdicts(client, result.verdicts);
   return { plan: result, inserted };
-}
-
-/** True when the replan only turned some verdicts into DUPLICATE and changed no other verdict. */
-function sameVerdictsExceptDuplicates(first: Plan, second: Plan): boolean {
-  return first.verdicts.every((v, i) => {
-    const w = second.verdicts[i]!;
-    return w.status === 'DUPLICATE' || (v.status === w.status && (v.status !== 'REJECTED' || (w.status === 'REJECTED' && v.reason === w.reason)));
-  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { plan, type BatchOrder } from '../../src/processor/plan.js';
+import { markDuplicates, plan, type BatchOrder } from '../../src/processor/plan.js';
 
 let offset = 0;
 function item(productId: string, qty: number, orderId: string = randomUUID(), partition = 0): BatchOrder {
@@ -73,5 +73,39 @@ describe('planner', () => {
         else expect(available).to.equal(undefined);
       }
     }
+  });
+
+  it('corrects a plan for already-stored orders exactly as a full replan would, or says it cannot', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let corrected = 0;
+    let replans = 0;
+    for (let round = 0; round < 300; round++) {
+      const stock = new Map([['A', Math.floor(random() * 20)], ['B', Math.floor(random() * 20)]]);
+      const batch = Array.from({ length: 30 }, () => item(random() < 0.5 ? 'A' : random() < 0.9 ? 'B' : 'X', 1 + Math.floor(random() * 4)));
+      const stored = new Set(batch.filter(() => random() < 0.15).map((b) => b.order.orderId));
+      const fast = markDuplicates(plan(batch, stock, new Set()), stored);
+      const full = plan(batch, stock, stored);
+      if (fast) {
+        corrected++;
+        expect(fast.verdicts).to.deep.equal(full.verdicts);
+        expect(fast.rows).to.deep.equal(full.rows);
+        expect([...fast.stockDecrement].sort()).to.deep.equal([...full.stockDecrement].sort());
+      } else {
+        // Refusing is always safe (the caller re-plans); it must happen only when a stored order
+        // had taken stock before a refusal of the same product.
+        replans++;
+        const first = plan(batch, stock, new Set());
+        const takers = new Set<string>();
+        let starved = false;
+        for (const r of first.rows) {
+          if (stored.has(r.order.orderId) && r.status === 'ACCEPTED') takers.add(r.order.productId);
+          else if (!stored.has(r.order.orderId) && r.reason === 'OUT_OF_STOCK' && takers.has(r.order.productId)) starved = true;
+        }
+        expect(starved).to.equal(true);
+      }
+    }
+    expect(corrected).to.be.greaterThan(50);
+    expect(replans).to.be.greaterThan(5);
   });
 });
