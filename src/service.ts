@@ -45,7 +45,7 @@ export async function startService(config: Config, roles: Role[], options: Servi
   if (applied.length) log.info({ applied }, 'database migrated');
   if (options.demoCatalog) log.info({ inserted: await loadDemoCatalog(pool) }, 'demo catalog loaded');
 
-  const admin = createAdmin({ brokers: config.kafka.brokers, clientId: 'order-stream-admin' });
+  const admin = createAdmin({ brokers: config.kafka.brokers, security: config.kafka.security, clientId: 'order-stream-admin' });
   const { partitions, replicationFactor, ordersTopic, dlqTopic } = config.kafka;
   try {
     log.info({ topics: await ensureTopics(admin, [
@@ -62,7 +62,7 @@ export async function startService(config: Config, roles: Role[], options: Servi
 
   // One producer per process: orders from the api, dead letters from the processor.
   const producer = await createProducer(
-    { brokers: config.kafka.brokers, clientId: `order-stream-${roles.join('-')}` },
+    { brokers: config.kafka.brokers, security: config.kafka.security, clientId: `order-stream-${roles.join('-')}` },
     { 'message.timeout.ms': config.api.produceTimeoutMs },
   );
   const metrics = createMetrics(roles.join('+'));

@@ -53,7 +53,7 @@ export async function runProduce(args: string[]): Promise<number> {
   const config = loadConfig();
   const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(config.kafka.ordersTopic));
   await serde.register();
-  const producer = await createProducer({ brokers: config.kafka.brokers, clientId: 'order-stream-produce' });
+  const producer = await createProducer({ brokers: config.kafka.brokers, security: config.kafka.security, clientId: 'order-stream-produce' });
   const delivery = new DeliveryTracker(producer);
 
   const startedAt = Date.now();

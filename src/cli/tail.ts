@@ -27,9 +27,9 @@ export async function runTail(args: string[]): Promise<number> {
   const topic = values.topic ?? config.kafka.ordersTopic;
   const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(config.kafka.ordersTopic));
 
-  const admin = createAdmin({ brokers: config.kafka.brokers, clientId: 'order-stream-tail' });
+  const admin = createAdmin({ brokers: config.kafka.brokers, security: config.kafka.security, clientId: 'order-stream-tail' });
   const partitions = await describePartitions(admin, topic).finally(() => admin.disconnect());
-  const consumer = await createConsumer({ brokers: config.kafka.brokers, groupId: 'order-stream-tail', clientId: 'order-stream-tail' });
+  const consumer = await createConsumer({ brokers: config.kafka.brokers, security: config.kafka.security, groupId: 'order-stream-tail', clientId: 'order-stream-tail' });
   const start = values['from-beginning'] ? -2 : -1; // librdkafka's OFFSET_BEGINNING / OFFSET_END
   consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: start })));
   consumer.setDefaultConsumeTimeout(200);

@@ -9,6 +9,8 @@ export { SETTINGS, type SettingName } from './settings.js';
 export interface Config {
   kafka: {
     brokers: string;
+    /** librdkafka settings for TLS and SASL, empty when plaintext. */
+    security: Record<string, string>;
     ordersTopic: string;
     dlqTopic: string;
     partitions: number;
@@ -82,6 +84,8 @@ function parse(setting: Setting, value: unknown, problems: string[]): string | n
     case 'string':
       if (text === '') return fail('must not be empty');
       return text;
+    case 'optional':
+      return text;
   }
 }
 
@@ -101,6 +105,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
     const parsed = parse(setting, raw, problems);
     if (parsed !== undefined) values[setting.name as SettingName] = parsed;
   }
+  const protocol = String(values.KAFKA_SECURITY_PROTOCOL ?? '').toLowerCase();
+  if (values.KAFKA_SECURITY_PROTOCOL !== undefined && !['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'].includes(protocol)) {
+    problems.push(`KAFKA_SECURITY_PROTOCOL must be plaintext, ssl, sasl_plaintext or sasl_ssl (got ${JSON.stringify(values.KAFKA_SECURITY_PROTOCOL)})`);
+  }
+  if (protocol.startsWith('sasl') && !(values.KAFKA_SASL_MECHANISM && values.KAFKA_SASL_USERNAME && values.KAFKA_SASL_PASSWORD)) {
+    problems.push('KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with a sasl_* KAFKA_SECURITY_PROTOCOL');
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const str = (n: SettingName) => String(values[n]);
@@ -108,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
   return {
     kafka: {
       brokers: str('KAFKA_BROKERS'),
+      security: kafkaSecurity(protocol, values),
       ordersTopic: str('ORDERS_TOPIC'),
       dlqTopic: str('ORDERS_DLQ_TOPIC'),
       partitions: num('ORDERS_TOPIC_PARTITIONS'),
@@ -127,4 +139,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
     shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS'),
     logLevel: str('LOG_LEVEL'),
   };
+}
+
+function kafkaSecurity(protocol: string, values: Record<string, string | number>): Record<string, string> {
+  if (protocol === 'plaintext') return {};
+  const settings: Record<string, string> = { 'security.protocol': protocol };
+  if (protocol.startsWith('sasl')) {
+    settings['sasl.mechanisms'] = String(values.KAFKA_SASL_MECHANISM);
+    settings['sasl.username'] = String(values.KAFKA_SASL_USERNAME);
+    settings['sasl.password'] = String(values.KAFKA_SASL_PASSWORD);
+  }
+  if (protocol.endsWith('ssl') && values.KAFKA_SSL_CA_LOCATION) settings['ssl.ca.location'] = String(values.KAFKA_SSL_CA_LOCATION);
+  return settings;
 }

@@ -1,7 +1,7 @@
 // The configuration contract: every setting the service reads, its environment variable, default
 // and limits. The README table, config/*.json, deploy manifests and tests all use these names.
 
-export type Kind = 'string' | 'integer' | 'url' | 'brokers' | 'level' | 'topic';
+export type Kind = 'string' | 'integer' | 'url' | 'brokers' | 'level' | 'topic' | 'optional';
 
 export interface Setting {
   readonly name: string;
@@ -17,6 +17,11 @@ export interface Setting {
 
 export const SETTINGS = [
   { name: 'KAFKA_BROKERS', kind: 'brokers', description: 'Kafka bootstrap servers, comma-separated host:port' },
+  { name: 'KAFKA_SECURITY_PROTOCOL', kind: 'string', default: 'plaintext', description: 'plaintext, ssl, sasl_plaintext or sasl_ssl (librdkafka security.protocol)' },
+  { name: 'KAFKA_SASL_MECHANISM', kind: 'optional', default: '', description: 'PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 when SASL is on' },
+  { name: 'KAFKA_SASL_USERNAME', kind: 'optional', default: '', description: 'SASL user name' },
+  { name: 'KAFKA_SASL_PASSWORD', kind: 'optional', default: '', description: 'SASL password', secret: true },
+  { name: 'KAFKA_SSL_CA_LOCATION', kind: 'optional', default: '', description: 'CA bundle file to verify the brokers (empty: system CAs)' },
   { name: 'SCHEMA_REGISTRY_URL', kind: 'url', description: 'Confluent-compatible Schema Registry base URL', secret: true },
   { name: 'DATABASE_URL', kind: 'url', description: 'PostgreSQL connection URL', secret: true },
   { name: 'PORT', kind: 'integer', default: 8080, min: 0, max: 65535, description: 'HTTP port (API, health, metrics)' },

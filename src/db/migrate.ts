@@ -1,6 +1,6 @@
 // Runs pending migrations under a PostgreSQL advisory lock, so any number of replicas may start at
 // once: the first applies, the others wait for the lock and find nothing left to do.
-import type { Pool } from './pool.js';
+import { withClient, type Pool } from './pool.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
 /** Arbitrary but fixed: every order-stream process contends for the same lock. */
@@ -20,9 +20,8 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
   if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`bad migrations table name ${table}`);
   const lockKey = options.lockKey ?? LOCK_KEY;
 
-  const client = await pool.connect();
   const applied: number[] = [];
-  try {
+  await withClient(pool, async (client) => {
     await client.query('SELECT pg_advisory_lock($1)', [lockKey]);
     try {
       await client.query(`CREATE TABLE IF NOT EXISTS ${table} (
@@ -45,8 +44,6 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [lockKey]);
     }
-  } finally {
-    client.release();
-  }
+  });
   return applied;
 }

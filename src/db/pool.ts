@@ -13,3 +13,31 @@ export function createPool(url: string, max = 10): pg.Pool {
   pool.on('error', () => undefined);
   return pool;
 }
+
+const ignore = () => undefined;
+
+/**
+ * Runs `work` on a client checked out of the pool. While checked out, a client is not covered by
+ * the pool's error listener: a server restart would emit 'error' on it with nobody listening and
+ * crash the process. The query in flight fails anyway, which is how the caller learns of it.
+ */
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  client.on('error', ignore);
+  let broken: Error | undefined;
+  try {
+    return await work(client);
+  } catch (err) {
+    broken = err as Error;
+    throw err;
+  } finally {
+    client.off('error', ignore);
+    // A client whose connection failed is destroyed rather than returned to the pool.
+    client.release(broken && isConnectionError(broken) ? broken : undefined);
+  }
+}
+
+function isConnectionError(err: Error): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return code.startsWith('57P') || code.startsWith('08') || /terminat|ECONN|Connection/i.test(err.message);
+}

@@ -9,6 +9,8 @@ export const CODES = Kafka.CODES.ERRORS;
 export interface KafkaOptions {
   brokers: string;
   clientId?: string;
+  /** security.protocol, sasl.*, ssl.* (see Config.kafka.security) */
+  security?: Record<string, string>;
 }
 
 function base(options: KafkaOptions): GlobalConfig {
@@ -17,6 +19,7 @@ function base(options: KafkaOptions): GlobalConfig {
     'client.id': options.clientId ?? 'order-stream',
     // librdkafka logs to stderr by default; errors surface as events and callbacks instead.
     'log_level': 3,
+    ...(options.security as GlobalConfig | undefined),
   };
 }
 

@@ -12,7 +12,7 @@
 //
 // Step 2 spares a lookup of every orderId on the normal path; replays pay at most one more round
 // trip. Everything runs under the product locks, so a second plan sees what the first saw.
-import type { Pool, PoolClient } from '../db/pool.js';
+import { withClient, type Pool, type PoolClient } from '../db/pool.js';
 import { markDuplicates, plan, type BatchOrder, type Plan, type PlannedRow } from './plan.js';
 import { notifyVerdicts } from './verdicts.js';
 
@@ -56,8 +56,7 @@ export interface Applied {
 }
 
 export async function applyBatch(pool: Pool, batch: readonly BatchOrder[]): Promise<Applied> {
-  const client = await pool.connect();
-  try {
+  return withClient(pool, async (client) => {
     await client.query('BEGIN');
     try {
       const applied = await applyIn(client, batch);
@@ -67,9 +66,7 @@ export async function applyBatch(pool: Pool, batch: readonly BatchOrder[]): Prom
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
-  } finally {
-    client.release();
-  }
+  });
 }
 
 async function applyIn(client: PoolClient, batch: readonly BatchOrder[]): Promise<Applied> {

@@ -67,7 +67,7 @@ export class Processor {
   async start(): Promise<void> {
     const { config, log } = this.deps;
     const consumer = await createConsumer(
-      { brokers: config.kafka.brokers, groupId: config.kafka.groupId, clientId: 'order-stream-processor' },
+      { brokers: config.kafka.brokers, security: config.kafka.security, groupId: config.kafka.groupId, clientId: 'order-stream-processor' },
       {
         'rebalance_cb': true,
         // Bounded prefetch: memory stays flat however large the backlog.

@@ -11,6 +11,7 @@ export interface Child {
   process: ChildProcess;
   exited: Promise<number | null>;
   /** Resolves with the port once the role logged that it started. */
+  /** Resolves with the port once the role logged that it started (needs LOG_LEVEL info or lower). */
   started: Promise<number>;
 }
 

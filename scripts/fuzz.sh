@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# npm run test:fuzz — schemathesis (from PyPI) generates valid and invalid requests for every route
+# of the OpenAPI document of a running `order-stream api` on the local stack. It fails on any 5xx,
+# and on responses that do not match the documented schemas and status codes.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/stack/up.sh >/dev/null
+set -a
+source .stack/env
+set +a
+
+venv=.stack/venv
+if [[ ! -x $venv/bin/schemathesis ]]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q 'schemathesis==4.32.5'
+fi
+
+port=${FUZZ_PORT:-18480}
+export NODE_ENV=test PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn
+node --import tsx src/main.ts api --demo-catalog >.stack/fuzz-api.log 2>&1 &
+api=$!
+trap 'kill $api 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
+
+"$venv/bin/schemathesis" run "http://127.0.0.1:$port/docs/json" \
+  --checks all --max-examples "${FUZZ_EXAMPLES:-100}" --generation-deterministic \
+  --max-response-time 5 "$@"
