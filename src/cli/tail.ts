@@ -13,7 +13,8 @@ const HELP = `usage: order-stream tail [--from-beginning] [--max N] [--topic NAM
   --max             exit after N messages
   --topic           another topic in the same format, e.g. the DLQ (default ORDERS_TOPIC)
 
-One JSON line per message: {"partition","offset","key","order"} or {"partition","offset","error"}.`;
+One JSON line per message: {"partition","offset","key","order"} or {"partition","offset","error"},
+with "headers" when the message has some (the DLQ's dlq.reason, dlq.source.*).`;
 
 export async function runTail(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { 'from-beginning': { type: 'boolean' }, max: { type: 'string' }, topic: { type: 'string' }, help: { type: 'boolean' } } });
@@ -44,7 +45,8 @@ export async function runTail(args: string[]): Promise<number> {
     await serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0)));
     for (const m of messages) {
       if (printed >= max) break;
-      const base = { partition: m.partition, offset: m.offset, key: m.key?.toString() ?? null };
+      const headers = m.headers?.length ? Object.fromEntries(m.headers.flatMap((h) => Object.entries(h).map(([k, v]) => [k, v.toString()]))) : undefined;
+      const base = { partition: m.partition, offset: m.offset, key: m.key?.toString() ?? null, ...(headers ? { headers } : {}) };
       try {
         process.stdout.write(JSON.stringify({ ...base, order: { ...serde.decode(m.value ?? Buffer.alloc(0)) } }) + '\n');
       } catch (err) {
