@@ -23,6 +23,10 @@ api=$!
 trap 'kill $api 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
 
+# Two checks are excluded, by design: a cursor is opaque (any string fits its schema, only ours
+# decode; others get 400), and a POSTed order is readable by GET only once the processor applied
+# it (202 means "not yet"; this run has no processor).
 "$venv/bin/schemathesis" run "http://127.0.0.1:$port/docs/json" \
   --checks all --max-examples "${FUZZ_EXAMPLES:-100}" --generation-deterministic \
-  --max-response-time 5 "$@"
+  --max-response-time 5 \
+  --exclude-checks positive_data_acceptance,ensure_resource_availability "$@"

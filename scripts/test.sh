@@ -14,3 +14,6 @@ source .stack/env
 set +a
 export NODE_ENV=test
 npx mocha --timeout 120000 --slow 2000 'test/integration/**/*.test.ts'
+# Faults injected under load (short sizes; `npm run test:chaos` for the full ones). Last, because
+# it stops and restarts Kafka and PostgreSQL.
+npx mocha --timeout 300000 --slow 30000 'test/chaos/**/*.test.ts'

@@ -23,7 +23,30 @@ function fieldOf(err: FastifyError): string | undefined {
   return [path, leaf].filter(Boolean).join('.') || undefined;
 }
 
+/**
+ * 405 with `Allow` for a known path asked with a method it does not have (a 404 would tell the
+ * client the resource does not exist). Routes are collected as they are registered.
+ */
+function methodNotAllowed(app: FastifyInstance): void {
+  const routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`);
+    const methods = ([] as string[]).concat(route.method);
+    const known = routes.find((r) => r.pattern.source === pattern.source);
+    if (known) methods.forEach((m) => known.methods.add(m));
+    else routes.push({ pattern, methods: new Set(methods) });
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.is404) return;
+    const path = request.url.split('?')[0]!;
+    const allowed = routes.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]);
+    if (allowed.length === 0) return;
+    return reply.code(405).header('allow', [...new Set(allowed)].sort().join(', ')).send({ error: 'Method Not Allowed', message: `${request.method} is not allowed on ${path}` });
+  });
+}
+
 export function errorHandling(app: FastifyInstance): void {
+  methodNotAllowed(app);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );

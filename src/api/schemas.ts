@@ -96,7 +96,8 @@ export const catalogPut = {
   additionalProperties: false,
   required: ['productName', 'unitPrice', 'stock'],
   properties: {
-    productName: { type: 'string', minLength: 1, maxLength: 200 },
+    // PostgreSQL text cannot hold NUL characters.
+    productName: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000]+$' },
     unitPrice: { type: 'integer', minimum: LIMITS.unitPriceMin, maximum: LIMITS.unitPriceMax },
     stock: { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 },
   },

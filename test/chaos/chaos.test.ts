@@ -59,8 +59,10 @@ describe(`chaos (${full ? 'full' : 'short'})`, function () {
     let processors = [await spawn('processor', 'proc-a-0'), await spawn('processor', 'proc-b-0')];
     const total = scale(20_000, 100_000);
     const load = startLoad({ ports: () => apis.map((a) => a.port), products: products(bed.tag), user: `${bed.tag}-u`, concurrency: 40, total });
-    const cycles = scale(6, 20);
-    for (let cycle = 1; cycle <= cycles; cycle++) {
+    // At least `cycles` kills, and kills for as long as the load runs.
+    let cycles = 0;
+    for (let cycle = 1; cycle <= scale(6, 20) || !load.done; cycle++) {
+      cycles = cycle;
       await sleep(200 + Math.random() * scale(800, 1500));
       const victim = Math.floor(Math.random() * processors.length);
       processors[victim]!.process.kill('SIGKILL');

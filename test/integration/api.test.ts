@@ -126,6 +126,8 @@ describe('order API (two replicas + processor, real stack)', function () {
       ['bad cursor', () => fetch(url(apiA, '/order-service/u1/orders?cursor=zzzz')), 400, /cursor/],
       ['limit too big', () => fetch(url(apiA, '/order-service/u1/orders?limit=5000')), 400, /limit/],
       ['unknown product', () => fetch(url(apiA, '/catalog-service/catalogs/NOPE-1')), 404, /NOPE-1/],
+      ['NUL in productName', () => fetch(url(apiA, '/catalog-service/catalogs/P1'), { method: 'PUT', headers: json, body: JSON.stringify({ productName: 'a\u0000b', unitPrice: 1, stock: 1 }) }), 400, /productName/],
+      ['a method the route does not have', () => fetch(url(apiA, '/order-service/u1/orders'), { method: 'DELETE' }), 405, /DELETE/],
       ['negative stock', () => fetch(url(apiA, '/catalog-service/catalogs/P1'), { method: 'PUT', headers: json, body: JSON.stringify({ productName: 'x', unitPrice: 1, stock: -1 }) }), 400, /stock/],
     ];
     for (const [name, call, status, message] of cases) {

@@ -16,6 +16,8 @@ export interface LoadResult {
 
 export interface Load {
   stop(): Promise<LoadResult>;
+  /** True once a load with a `total` has sent it all. */
+  readonly done: boolean;
   /** Orders acknowledged so far. */
   readonly count: number;
   statuses: Map<number, number>;
@@ -50,8 +52,13 @@ export function startLoad(options: { ports: () => number[]; products: string[]; 
       result.slowestMs = Math.max(result.slowestMs, performance.now() - startedAt);
     }
   };
+  let done = false;
   const workers = Array.from({ length: options.concurrency }, (_, w) => worker(w));
+  void Promise.all(workers).then(() => (done = true));
   return {
+    get done() {
+      return done;
+    },
     get count() {
       return result.acknowledged.size;
     },
