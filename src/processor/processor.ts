@@ -99,7 +99,12 @@ export class Processor {
     consumer.setDefaultConsumeTimeout(config.processor.batchWaitMs);
     consumer.subscribe([config.kafka.ordersTopic]);
     this.consumer = consumer;
-    this.loop = this.run(consumer);
+    this.loop = this.run(consumer).catch((err: Error) => {
+      // Not a bad message (those go to the DLQ) nor a transient failure (retried): a bug. Exit
+      // non-zero after the other lanes finished, so the orchestrator restarts a clean process.
+      log.fatal({ err }, 'processor failed; exiting');
+      setImmediate(() => process.exit(1));
+    });
   }
 
   /** Ready once the consumer has joined its group (with or without partitions). */
