@@ -16,6 +16,9 @@ if [[ ! -x $venv/bin/schemathesis ]]; then
   "$venv/bin/pip" install -q 'schemathesis==4.32.5'
 fi
 
+# Its own schema and topics: fuzzed PUTs must not overwrite the catalog `npm run dev` uses.
+psql "$DATABASE_URL" -qc 'CREATE SCHEMA IF NOT EXISTS fuzz'
+export DATABASE_URL="$DATABASE_URL?options=-c%20search_path%3Dfuzz" ORDERS_TOPIC=fuzz-orders ORDERS_DLQ_TOPIC=fuzz-orders.dlq
 port=${FUZZ_PORT:-18480}
 export NODE_ENV=test PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn
 node --import tsx src/main.ts api --demo-catalog >.stack/fuzz-api.log 2>&1 &
