@@ -1,6 +1,7 @@
 // /healthz answers while the process runs; /readyz answers 200 only when every dependency this
 // role needs is usable, so Kubernetes sends traffic (api) or counts the pod ready (processor).
 import type { FastifyInstance } from 'fastify';
+import { withTimeout } from '../timeout.js';
 
 export type Check = () => Promise<void>;
 
@@ -11,20 +12,13 @@ export interface HealthOptions {
   checkTimeoutMs?: number;
 }
 
-function withTimeout(check: Check, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    check().then(resolve, reject).finally(() => clearTimeout(timer));
-  });
-}
-
 /** Runs every check at once; each result is 'ok' or the reason it failed. */
 export async function runChecks(checks: Record<string, Check>, timeoutMs = 2000): Promise<Record<string, string>> {
   const results: Record<string, string> = {};
   await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       try {
-        await withTimeout(check, timeoutMs);
+        await withTimeout(check(), timeoutMs);
         results[name] = 'ok';
       } catch (err) {
         results[name] = (err as Error).message;

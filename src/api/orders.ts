@@ -13,6 +13,7 @@ import type { OrderCreated } from '../domain/order.js';
 import type { VerdictWaiter } from './verdict-waiter.js';
 import type { Metrics } from '../metrics/registry.js';
 import { badRequest, HttpError, serviceUnavailable } from './errors.js';
+import { withTimeout } from '../timeout.js';
 import { listQuery, orderHeaders, orderParams, orderRequest, responses, userParams } from './schemas.js';
 
 export interface OrderRoutesOptions {
@@ -141,7 +142,7 @@ export async function orderRoutes(app: FastifyInstance, options: OrderRoutesOpti
       const waiting = waitSeconds ? verdicts.wait(event.orderId, waitSeconds * 1000) : undefined;
       try {
         // librdkafka gives up at produceTimeoutMs (message.timeout.ms); the timer is only a safety net.
-        await withTimeout(delivery.send({ topic: options.topic, key: event.productId, value: serde.encode(event) }), options.produceTimeoutMs + 1000);
+        await withTimeout(delivery.send({ topic: options.topic, key: event.productId, value: serde.encode(event) }), options.produceTimeoutMs + 1000, 'no acknowledgement');
       } catch (err) {
         waiting?.cancel();
         request.log.warn({ err: (err as Error).message, orderId: event.orderId }, 'order not acknowledged by Kafka');
@@ -193,14 +194,3 @@ export async function orderRoutes(app: FastifyInstance, options: OrderRoutesOpti
     },
   );
 }
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
-    work.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e as Error)),
-    );
-  });
-}
-

@@ -45,11 +45,6 @@ export class DeliveryTracker {
     });
   }
 
-  /** Messages queued whose delivery is not settled yet. */
-  get inFlight(): number {
-    return this.waiting.size;
-  }
-
   private settle(err: LibrdKafkaError | null, report: DeliveryReport): void {
     const id = report.opaque as number;
     const waiter = this.waiting.get(id);

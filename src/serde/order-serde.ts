@@ -68,10 +68,13 @@ export class OrderSerde {
   async prepare(messages: Iterable<Buffer>): Promise<void> {
     const missing = new Set<number>();
     for (const message of messages) {
-      if (message.length >= 5 && message[0] === 0) {
-        const id = message.readInt32BE(1);
-        if (!this.resolvers.has(id)) missing.add(id);
+      let id: number;
+      try {
+        id = schemaIdOf(message);
+      } catch {
+        continue;
       }
+      if (!this.resolvers.has(id)) missing.add(id);
     }
     for (const id of missing) this.resolvers.set(id, await this.resolverFor(id));
   }
