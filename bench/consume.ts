@@ -6,8 +6,7 @@
 //   npm run bench:consume -- [--orders 300000] [--partitions 6]
 import { parseArgs } from 'node:util';
 import Kafka from '@confluentinc/kafka-javascript';
-import { createConsumer, disconnect, type Message } from '../src/kafka/clients.js';
-import { produceBacklog, type Backlog } from './support.js';
+import { consumeAndDecode, produceBacklog, type Backlog } from './support.js';
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '300000' }, partitions: { type: 'string', default: '6' } } });
 const log = (line: string) => console.error(line);
@@ -16,20 +15,7 @@ const { config, serde } = backlog;
 const topic = config.kafka.ordersTopic;
 
 async function lowLevel(b: Backlog): Promise<number> {
-  const consumer = await createConsumer({ brokers: config.kafka.brokers, groupId: `${b.tag}-lowlevel` }, { 'max.partition.fetch.bytes': 65536 });
-  consumer.setDefaultConsumeTimeout(20);
-  consumer.subscribe([topic]);
-  let seen = 0;
-  let startedAt = 0;
-  while (seen < b.messages) {
-    const messages = await new Promise<Message[]>((resolve, reject) => consumer.consume(5000, (err, m) => (err ? reject(err) : resolve(m))));
-    if (messages.length && !startedAt) startedAt = performance.now();
-    await serde.prepare(messages.map((m) => m.value!));
-    for (const m of messages) serde.decode(m.value!);
-    seen += messages.length;
-  }
-  const seconds = (performance.now() - startedAt) / 1000;
-  await disconnect(consumer);
+  const { seconds } = await consumeAndDecode(b, `${b.tag}-lowlevel`);
   return b.messages / seconds;
 }
 

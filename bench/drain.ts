@@ -13,9 +13,9 @@ import { spawn } from 'node:child_process';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { createAdmin, createConsumer, disconnect, type Message } from '../src/kafka/clients.js';
+import { createAdmin } from '../src/kafka/clients.js';
 import { plan } from '../src/processor/plan.js';
-import { committedTotal, cpuJiffies, cpuSeconds, freshSchema, mb, peakRss, produceBacklog, type Backlog } from './support.js';
+import { committedTotal, consumeAndDecode, cpuJiffies, cpuSeconds, freshSchema, mb, peakRss, produceBacklog, type Backlog } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -121,21 +121,8 @@ async function copyBaseline(): Promise<Result> {
 
 /** Consume and decode every message with the native client, no database: Kafka's limit here. */
 async function kafkaBaseline(): Promise<Result> {
-  const consumer = await createConsumer({ brokers: backlog.config.kafka.brokers, groupId: `${backlog.tag}-kafka` }, { 'max.partition.fetch.bytes': 65536 });
-  consumer.setDefaultConsumeTimeout(20);
-  consumer.subscribe([backlog.config.kafka.ordersTopic]);
-  let seen = 0;
-  let startedAt = 0;
-  while (seen < backlog.messages) {
-    const messages = await new Promise<Message[]>((resolve, reject) => consumer.consume(5000, (err, m) => (err ? reject(err) : resolve(m))));
-    if (messages.length && !startedAt) startedAt = performance.now();
-    await backlog.serde.prepare(messages.map((m) => m.value!));
-    for (const m of messages) backlog.serde.decode(m.value!);
-    seen += messages.length;
-  }
-  const seconds = (performance.now() - startedAt) / 1000;
-  await disconnect(consumer);
-  return { name: 'native client consume + Avro decode, no database (Kafka limit)', seconds, perSecond: backlog.messages / seconds, check: `${seen} messages` };
+  const { seconds, messages } = await consumeAndDecode(backlog, `${backlog.tag}-kafka`);
+  return { name: 'native client consume + Avro decode, no database (Kafka limit)', seconds, perSecond: backlog.messages / seconds, check: `${messages} messages` };
 }
 
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);

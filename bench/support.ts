@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from '../src/config/index.js';
-import { createAdmin, createProducer, disconnect, type IAdminClient } from '../src/kafka/clients.js';
+import { createAdmin, createConsumer, createProducer, disconnect, type IAdminClient, type Message } from '../src/kafka/clients.js';
 import { DeliveryTracker } from '../src/kafka/delivery.js';
 import { ensureTopics } from '../src/kafka/topics.js';
 import { createRegistry } from '../src/serde/registry.js';
@@ -154,4 +154,26 @@ export function cpuJiffies(): { busy: number; total: number } {
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Consumes and decodes the whole backlog with the native client as the processor does
+ * (consume(5000), interleaved partition fetches), no database: Kafka's limit on this machine.
+ */
+export async function consumeAndDecode(backlog: Backlog, groupId: string): Promise<{ seconds: number; messages: number }> {
+  const consumer = await createConsumer({ brokers: backlog.config.kafka.brokers, groupId }, { 'max.partition.fetch.bytes': 65536 });
+  consumer.setDefaultConsumeTimeout(20);
+  consumer.subscribe([backlog.config.kafka.ordersTopic]);
+  let seen = 0;
+  let startedAt = 0;
+  while (seen < backlog.messages) {
+    const messages = await new Promise<Message[]>((resolve, reject) => consumer.consume(5000, (err, m) => (err ? reject(err) : resolve(m))));
+    if (messages.length && !startedAt) startedAt = performance.now();
+    await backlog.serde.prepare(messages.map((m) => m.value!));
+    for (const m of messages) backlog.serde.decode(m.value!);
+    seen += messages.length;
+  }
+  const seconds = (performance.now() - startedAt) / 1000;
+  await disconnect(consumer);
+  return { seconds, messages: seen };
 }
