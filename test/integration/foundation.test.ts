@@ -130,7 +130,7 @@ describe('foundation (real Kafka, Schema Registry, PostgreSQL)', () => {
 
     it('applies the product schema', async () => {
       await migrate(pool);
-      const { rows } = await pool.query(`SELECT table_name FROM information_schema.tables WHERE table_name IN ('orders', 'catalog') ORDER BY 1`);
+      const { rows } = await pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('orders', 'catalog') ORDER BY 1`);
       expect(rows.map((r) => r.table_name)).to.deep.equal(['catalog', 'orders']);
     });
   });
