@@ -95,7 +95,10 @@ async function drainWithChild(name: string, label: string, args: string[]): Prom
 /** The rows the processor would store, written with COPY, plus the stock update: the database's limit. */
 async function copyBaseline(): Promise<Result> {
   const schema = await freshSchema(backlog, 'copy');
-  const { rows } = plan(backlog.orders.map((order, offset) => ({ order, partition: 0, offset })), new Map(backlog.products.map((p) => [p, backlog.stock])), new Set());
+  const { orderRows: rows } = plan(
+    backlog.orders.map((order, offset) => ({ type: 'OrderCreated' as const, event: order, partition: 0, offset })),
+    { catalog: new Map(backlog.products.map((p) => [p, { stock: backlog.stock, unitPrice: 100 }])), orders: new Map(), stored: new Set() },
+  );
   const lines = rows.map((r) =>
     `${r.order.orderId}\t${r.order.userId}\t${r.order.productId}\t${r.order.qty}\t${r.order.unitPrice}\t${r.order.totalPrice}\t${r.status}\t${r.reason ?? '\\N'}\t${new Date(r.order.createdAt).toISOString()}\t${r.partition}\t${r.offset}\n`,
   );

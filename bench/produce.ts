@@ -24,7 +24,7 @@ await ensureTopics(admin, [{ topic: config.kafka.ordersTopic, partitions: 6, rep
 admin.disconnect();
 const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(config.kafka.ordersTopic));
 await serde.register();
-const value = () => serde.encode({ orderId: randomUUID(), userId: 'u1', productId: `P${Math.floor(Math.random() * 1000)}`, qty: 1, unitPrice: 1, totalPrice: 1, createdAt: Date.now() });
+const value = () => serde.encode({ type: 'OrderCreated', event: { orderId: randomUUID(), userId: 'u1', productId: `P${Math.floor(Math.random() * 1000)}`, qty: 1, unitPrice: 1, totalPrice: 1, createdAt: Date.now() } });
 
 /** `concurrency` workers, each sending one message and awaiting its acknowledgement, like requests. */
 async function drive(send: (v: Buffer) => Promise<unknown>): Promise<number> {

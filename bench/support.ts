@@ -83,13 +83,13 @@ export async function produceBacklog(options: BacklogOptions, log: (line: string
     const productId = products[Math.floor(Math.random() * products.length)]!;
     const qty = 1 + Math.floor(Math.random() * (2 * meanQty - 1));
     const order: OrderCreated = { orderId: randomUUID(), userId: `${tag}-u${i % 5000}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: Date.now() };
-    window.push(delivery.send({ topic: config.kafka.ordersTopic, key: productId, value: serde.encode(order) }));
+    window.push(delivery.send({ topic: config.kafka.ordersTopic, key: productId, value: serde.encode({ type: 'OrderCreated', event: order }) }));
     sent++;
     recent.push(order);
     if (options.keepOrders) kept.push(order);
     if (Math.random() < options.duplicateRate) {
       const again = recent[Math.floor(Math.random() * recent.length)]!;
-      window.push(delivery.send({ topic: config.kafka.ordersTopic, key: again.productId, value: serde.encode(again) }));
+      window.push(delivery.send({ topic: config.kafka.ordersTopic, key: again.productId, value: serde.encode({ type: 'OrderCreated', event: again }) }));
       sent++;
     }
     if (recent.length > 1000) recent.splice(0, 500);

@@ -12,6 +12,7 @@ import { createRegistry } from './serde/registry.js';
 import { OrderSerde, valueSubject } from './serde/order-serde.js';
 import { buildApp } from './api/app.js';
 import { VerdictWaiter } from './api/verdict-waiter.js';
+import { Publisher } from './api/publish.js';
 import { Processor } from './processor/processor.js';
 import { createMetrics } from './metrics/registry.js';
 import { batchObserver, deliveryObserver, readAtScrape } from './metrics/observers.js';
@@ -72,7 +73,13 @@ export async function startService(config: Config, roles: Role[], options: Servi
   await verdicts?.start();
 
   const processor = roles.includes('processor')
-    ? new Processor({ config, log, pool, serde, dlq: delivery, onBatch: batchObserver(metrics), onRetry: (operation) => metrics.retries.inc({ operation }) })
+    ? new Processor({
+        config, log, pool, serde, dlq: delivery,
+        onBatch: batchObserver(metrics),
+        onRetry: (operation) => metrics.retries.inc({ operation }),
+        // A bug, not a bad message: exit non-zero so the orchestrator restarts a clean process.
+        onFatal: () => void stop().finally(() => process.exit(1)),
+      })
     : undefined;
 
   let draining = false;
@@ -97,9 +104,8 @@ export async function startService(config: Config, roles: Role[], options: Servi
     ...(verdicts
       ? {
           api: {
-            pool, serde, delivery, verdicts, metrics,
-            topic: ordersTopic,
-            produceTimeoutMs: config.api.produceTimeoutMs,
+            pool, metrics,
+            publisher: new Publisher({ serde, delivery, verdicts, topic: ordersTopic, produceTimeoutMs: config.api.produceTimeoutMs }),
             maxWaitSeconds: config.api.maxWaitSeconds,
           },
         }
@@ -112,7 +118,7 @@ export async function startService(config: Config, roles: Role[], options: Servi
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   log.info({ port, roles }, 'order-stream started');
 
-  const stop = async () => {
+  async function stop(): Promise<void> {
     draining = true;
     await app.close(); // in-flight requests finish; new ones get 503
     await processor?.stop(); // the batch in flight is applied and committed, then the group is left
@@ -120,7 +126,7 @@ export async function startService(config: Config, roles: Role[], options: Servi
     await disconnect(producer, Math.max(1000, config.shutdownTimeoutMs / 2)); // flush what is queued
     await pool.end();
     log.info('stopped');
-  };
+  }
   return { log, pool, port, stop };
 }
 

@@ -6,9 +6,9 @@ import { loadConfig } from '../../src/config/index.js';
 import { createPool } from '../../src/db/pool.js';
 import { createRegistry } from '../../src/serde/registry.js';
 import { OrderSerde, valueSubject } from '../../src/serde/order-serde.js';
-import { invalidField } from '../../src/domain/order.js';
+import { invalidEvent } from '../../src/domain/order.js';
 import { applyBatch } from '../../src/processor/apply.js';
-import type { BatchOrder } from '../../src/processor/plan.js';
+import type { BatchEvent } from '../../src/processor/plan.js';
 
 const config = loadConfig();
 const pool = createPool(config.database.url, config.database.poolMax);
@@ -30,11 +30,11 @@ await consumer.run({
   eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
     const values = batch.messages.map((m) => m.value ?? Buffer.alloc(0));
     await serde.prepare(values);
-    const orders: BatchOrder[] = [];
+    const orders: BatchEvent[] = [];
     batch.messages.forEach((m, i) => {
       try {
-        const order = serde.decode(values[i]!);
-        if (!invalidField(order)) orders.push({ order, partition: batch.partition, offset: Number(m.offset) });
+        const decoded = serde.decode(values[i]!);
+        if (!invalidEvent(decoded)) orders.push({ ...decoded, partition: batch.partition, offset: Number(m.offset) } as BatchEvent);
       } catch {
         // the benchmark backlog holds only valid orders
       }

@@ -73,7 +73,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const api = options.api;
     await app.register(async (scope) => {
       await orderRoutes(scope, api);
-      await catalogRoutes(scope, { pool: api.pool });
+      await catalogRoutes(scope, { pool: api.pool, publisher: api.publisher, maxWaitSeconds: api.maxWaitSeconds });
     });
   }
   return app;

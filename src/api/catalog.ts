@@ -1,9 +1,19 @@
-// The catalog of the notes' catalog-service: products and their stock. Operators load it with
-// PUT; the processor alone decrements stock as orders are applied.
+// The catalog of the notes' catalog-service: products and their stock. Operators create or replace
+// a product with PUT; every other stock change goes through the stream, in order with the
+// product's orders: POST …/stock publishes a StockAdded event that the processor applies once.
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from '../db/pool.js';
+import type { StockAdded } from '../domain/order.js';
 import { HttpError } from './errors.js';
-import { catalogPut, catalogQuery, productParams, responses } from './schemas.js';
+import { eventIdFor } from './orders.js';
+import { preferredWaitSeconds, type Publisher } from './publish.js';
+import { catalogPut, catalogQuery, orderHeaders, productParams, responses, restock, stockRequest } from './schemas.js';
+
+export interface CatalogRoutesOptions {
+  pool: Pool;
+  publisher: Publisher;
+  maxWaitSeconds: number;
+}
 
 interface CatalogRow {
   product_id: string;
@@ -33,8 +43,12 @@ export const UPSERT_PRODUCT = `
     SET product_name = EXCLUDED.product_name, unit_price = EXCLUDED.unit_price, stock = EXCLUDED.stock, updated_at = now()
   RETURNING ${COLUMNS}, (xmax = 0) AS created`;
 
-export async function catalogRoutes(app: FastifyInstance, options: { pool: Pool }): Promise<void> {
-  const { pool } = options;
+// A restock already applied (a retry with the same Idempotency-Key) is answered from here.
+const ONE_RESTOCK = `SELECT r.status, r.qty, c.stock FROM stock_additions r LEFT JOIN catalog c USING (product_id) WHERE r.restock_id = $1`;
+
+export async function catalogRoutes(app: FastifyInstance, options: CatalogRoutesOptions): Promise<void> {
+  const { pool, publisher } = options;
+  const findProduct = async (productId: string) => (await pool.query<CatalogRow>(ONE, [productId])).rows[0];
 
   app.get<{ Querystring: { limit: number; after?: string } }>(
     '/catalog-service/catalogs',
@@ -46,9 +60,44 @@ export async function catalogRoutes(app: FastifyInstance, options: { pool: Pool 
     '/catalog-service/catalogs/:productId',
     { schema: { summary: 'One product', params: productParams, response: { 200: { $ref: 'CatalogItem#' }, ...responses.errors(400, 404) } } },
     async (request) => {
-      const row = (await pool.query<CatalogRow>(ONE, [request.params.productId])).rows[0];
+      const row = await findProduct(request.params.productId);
       if (!row) throw new HttpError(404, `product ${request.params.productId} not found`);
       return toJson(row);
+    },
+  );
+
+  app.post<{ Params: { productId: string }; Body: { add: number }; Headers: { 'idempotency-key'?: string; prefer?: string } }>(
+    '/catalog-service/catalogs/:productId/stock',
+    {
+      schema: {
+        summary: "Add stock to a product, in order with the product's orders",
+        description: 'Publishes a StockAdded event; the processor applies it exactly once. 202 PENDING, or with `Prefer: wait=N` 200 STOCKED with the stock read after it.',
+        params: productParams,
+        headers: orderHeaders,
+        body: stockRequest,
+        response: { 200: restock, 202: restock, ...responses.errors(400, 404, 413, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { productId } = request.params;
+      const { add } = request.body;
+      const restockId = eventIdFor(['restock', productId], request.headers['idempotency-key']);
+      const answer = (status: 'PENDING' | 'STOCKED', stock?: number) => ({ restockId, productId, add, status, ...(stock === undefined ? {} : { stock }) });
+
+      const done = (await pool.query<{ status: string; qty: number; stock: number | null }>(ONE_RESTOCK, [restockId])).rows[0];
+      if (done?.status === 'STOCKED') return reply.code(200).send(answer('STOCKED', Number(done.stock)));
+      // Products are never deleted, so one that exists now exists when the processor applies this.
+      if (done || !(await findProduct(productId))) throw new HttpError(404, `product ${productId} not found`);
+
+      const event: StockAdded = { restockId, productId, add, addedAt: Date.now() };
+      const waitSeconds = preferredWaitSeconds(request.headers.prefer, options.maxWaitSeconds);
+      const published = await publisher.publish({ type: 'StockAdded', event }, restockId, waitSeconds, request.log);
+      if (!published.waited) return reply.code(202).send(answer('PENDING'));
+      reply.header('preference-applied', `wait=${waitSeconds}`);
+      const { verdict } = published;
+      if (verdict?.outcome === 'REFUSED') throw new HttpError(404, `product ${productId} not found`);
+      if (!verdict) return reply.code(202).send(answer('PENDING'));
+      return reply.code(200).send(answer('STOCKED', (await findProduct(productId))?.stock));
     },
   );
 

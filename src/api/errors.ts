@@ -4,7 +4,14 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}, readonly field?: string) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+    readonly field?: string,
+    /** Why a command was refused (409), in the domain's words: ALREADY_CANCELLED, NOT_ACCEPTED. */
+    readonly reason?: string,
+  ) {
     super(message);
   }
 }
@@ -53,7 +60,7 @@ export function errorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof HttpError) {
-      return reply.code(err.statusCode).headers(err.headers).send({ error: STATUS_CODES[err.statusCode], message: err.message, ...(err.field ? { field: err.field } : {}) });
+      return reply.code(err.statusCode).headers(err.headers).send({ error: STATUS_CODES[err.statusCode], message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.reason ? { reason: err.reason } : {}) });
     }
     if (err.validation) {
       const field = fieldOf(err);

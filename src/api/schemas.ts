@@ -12,6 +12,7 @@ export const errorBody = {
     error: { type: 'string', description: 'HTTP reason phrase' },
     message: { type: 'string' },
     field: { type: 'string', description: 'the request field that failed validation (400 only)' },
+    reason: { type: 'string', enum: ['ALREADY_CANCELLED', 'NOT_ACCEPTED'], description: 'why a cancellation was refused (409 only)' },
   },
 } as const;
 
@@ -38,8 +39,52 @@ export const order = {
     unitPrice: { type: 'integer' },
     totalPrice: { type: 'integer', description: 'qty × unitPrice (at most 10^15)' },
     createdAt: { type: 'string', format: 'date-time' },
-    status: { type: 'string', enum: ['PENDING', 'ACCEPTED', 'REJECTED'] },
-    reason: { type: 'string', enum: ['OUT_OF_STOCK', 'UNKNOWN_PRODUCT'] },
+    status: { type: 'string', enum: ['PENDING', 'ACCEPTED', 'REJECTED', 'CANCELLED'] },
+    reason: { type: 'string', enum: ['OUT_OF_STOCK', 'UNKNOWN_PRODUCT', 'PRICE_MISMATCH'], description: 'why the order was REJECTED' },
+    cancelledAt: { type: 'string', format: 'date-time', description: 'CANCELLED orders only' },
+  },
+} as const;
+
+/** The body is optional: an empty request is `{}` (see the route's preValidation). */
+export const cancelRequest = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    productId: { ...id('product id'), description: "the order's product; needed only to cancel an order that is still PENDING" },
+  },
+} as const;
+
+/** 202: the cancellation is durable in Kafka, not applied yet. */
+export const cancellation = {
+  type: 'object',
+  required: ['cancellationId', 'orderId', 'userId', 'productId', 'status'],
+  properties: {
+    cancellationId: { type: 'string', format: 'uuid' },
+    orderId: { type: 'string', format: 'uuid' },
+    userId: { type: 'string' },
+    productId: { type: 'string' },
+    status: { type: 'string', enum: ['PENDING'] },
+  },
+} as const;
+
+export const stockRequest = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['add'],
+  properties: {
+    add: { type: 'integer', minimum: LIMITS.addMin, maximum: LIMITS.addMax, description: 'units to add to the stock' },
+  },
+} as const;
+
+export const restock = {
+  type: 'object',
+  required: ['restockId', 'productId', 'add', 'status'],
+  properties: {
+    restockId: { type: 'string', format: 'uuid' },
+    productId: { type: 'string' },
+    add: { type: 'integer' },
+    status: { type: 'string', enum: ['PENDING', 'STOCKED'] },
+    stock: { type: 'integer', description: 'STOCKED only: the stock read after this restock was applied (later changes may be in it)' },
   },
 } as const;
 
@@ -59,7 +104,7 @@ export const orderHeaders = {
   type: 'object',
   properties: {
     'idempotency-key': { type: 'string', minLength: 1, maxLength: 255, description: 'the same user + key always yields the same orderId' },
-    prefer: { type: 'string', maxLength: 200, description: 'wait=N (seconds): answer with the verdict (201) or PENDING (202) after N s' },
+    prefer: { type: 'string', maxLength: 200, description: "wait=N (seconds): answer with the processor's verdict, or PENDING (202) after N s" },
   },
 } as const;
 

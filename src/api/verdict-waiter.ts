@@ -1,12 +1,13 @@
-// Lets a request wait for the processor's verdict on its order without querying the database:
-// one LISTEN connection per api process receives every verdict (see src/processor/verdicts.ts)
-// and wakes the requests waiting on those orderIds. If the connection drops, waiting requests
+// Lets a request wait for the processor's verdict on its event (an order, a cancellation, a
+// restock) without querying the database: one LISTEN connection per api process receives every
+// verdict (the codec is src/domain/verdict.ts; the processor sends them inside its transaction)
+// and wakes the requests waiting on those event ids. If the connection drops, waiting requests
 // time out into 202 PENDING — the order itself is safe in Kafka — and the listener reconnects.
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { unpackVerdicts, VERDICT_CHANNEL, type NotifiedVerdict } from '../processor/verdicts.js';
+import { unpackVerdicts, VERDICT_CHANNEL, type Verdict } from '../domain/verdict.js';
 
-type Wake = (verdict: NotifiedVerdict | undefined) => void;
+type Wake = (verdict: Verdict | undefined) => void;
 
 export class VerdictWaiter {
   private readonly waiting = new Map<string, Set<Wake>>();
@@ -25,17 +26,17 @@ export class VerdictWaiter {
   }
 
   /**
-   * Resolves with the verdict, or undefined after timeoutMs. Register before producing the order,
-   * so a verdict that arrives before the produce call returns is not missed.
+   * Resolves with the verdict on event `id`, or undefined after timeoutMs. Register before
+   * producing the event, so a verdict that arrives before the produce call returns is not missed.
    */
-  wait(orderId: string, timeoutMs: number): { verdict: Promise<NotifiedVerdict | undefined>; cancel: () => void } {
+  wait(id: string, timeoutMs: number): { verdict: Promise<Verdict | undefined>; cancel: () => void } {
     let settle!: Wake;
-    const verdict = new Promise<NotifiedVerdict | undefined>((resolve) => (settle = resolve));
-    const wakers = this.waiting.get(orderId) ?? new Set<Wake>();
-    this.waiting.set(orderId, wakers);
+    const verdict = new Promise<Verdict | undefined>((resolve) => (settle = resolve));
+    const wakers = this.waiting.get(id) ?? new Set<Wake>();
+    this.waiting.set(id, wakers);
     const remove = () => {
       wakers.delete(waker);
-      if (wakers.size === 0 && this.waiting.get(orderId) === wakers) this.waiting.delete(orderId);
+      if (wakers.size === 0 && this.waiting.get(id) === wakers) this.waiting.delete(id);
     };
     const timer = setTimeout(() => {
       remove();
@@ -72,9 +73,9 @@ export class VerdictWaiter {
     client.on('notification', (message) => {
       if (message.channel !== VERDICT_CHANNEL || !message.payload || this.waiting.size === 0) return;
       for (const verdict of unpackVerdicts(message.payload)) {
-        const wakers = this.waiting.get(verdict.orderId);
+        const wakers = this.waiting.get(verdict.id);
         if (!wakers) continue;
-        this.waiting.delete(verdict.orderId);
+        this.waiting.delete(verdict.id);
         for (const wake of wakers) wake(verdict);
       }
     });

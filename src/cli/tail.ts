@@ -13,7 +13,7 @@ const HELP = `usage: order-stream tail [--from-beginning] [--max N] [--topic NAM
   --max             exit after N messages
   --topic           another topic in the same format, e.g. the DLQ (default ORDERS_TOPIC)
 
-One JSON line per message: {"partition","offset","key","order"} or {"partition","offset","error"},
+One JSON line per message: {"partition","offset","key","type","event"} or {"partition","offset","error"},
 with "headers" when the message has some (the DLQ's dlq.reason, dlq.source.*).`;
 
 export async function runTail(args: string[]): Promise<number> {
@@ -48,7 +48,8 @@ export async function runTail(args: string[]): Promise<number> {
       const headers = m.headers?.length ? Object.fromEntries(m.headers.flatMap((h) => Object.entries(h).map(([k, v]) => [k, v.toString()]))) : undefined;
       const base = { partition: m.partition, offset: m.offset, key: m.key?.toString() ?? null, ...(headers ? { headers } : {}) };
       try {
-        process.stdout.write(JSON.stringify({ ...base, order: { ...serde.decode(m.value ?? Buffer.alloc(0)) } }) + '\n');
+        const { type, event } = serde.decode(m.value ?? Buffer.alloc(0));
+        process.stdout.write(JSON.stringify({ ...base, type, event: { ...event } }) + '\n');
       } catch (err) {
         process.stdout.write(JSON.stringify({ ...base, error: (err as Error).message }) + '\n');
       }

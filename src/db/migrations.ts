@@ -40,4 +40,30 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX orders_user_created ON orders (user_id, created_at, order_id);
     `,
   },
+  {
+    version: 2,
+    name: 'order lifecycle: cancellations, restocks, price check',
+    sql: `
+      ALTER TABLE orders DROP CONSTRAINT orders_status_check,
+        ADD CONSTRAINT orders_status_check CHECK (status IN ('ACCEPTED', 'REJECTED', 'CANCELLED'));
+      ALTER TABLE orders DROP CONSTRAINT orders_reason_check,
+        ADD CONSTRAINT orders_reason_check CHECK (reason IN ('OUT_OF_STOCK', 'UNKNOWN_PRODUCT', 'PRICE_MISMATCH'));
+      -- cancellation_id tells a replayed cancellation (same id: nothing to do) from a second one.
+      ALTER TABLE orders ADD COLUMN cancelled_at timestamptz, ADD COLUMN cancellation_id uuid,
+        ADD CONSTRAINT orders_cancelled_check CHECK ((status = 'CANCELLED') = (cancelled_at IS NOT NULL AND cancellation_id IS NOT NULL));
+
+      -- Every StockAdded applied (or refused), so a replayed restock is recognised and adds nothing.
+      CREATE TABLE stock_additions (
+        restock_id   uuid PRIMARY KEY,
+        product_id   text NOT NULL,
+        qty          bigint NOT NULL CHECK (qty > 0),
+        status       text NOT NULL CHECK (status IN ('STOCKED', 'REFUSED')),
+        added_at     timestamptz NOT NULL,
+        processed_at timestamptz NOT NULL DEFAULT now(),
+        source_partition integer NOT NULL,
+        source_offset    bigint NOT NULL
+      );
+      CREATE INDEX stock_additions_product ON stock_additions (product_id, added_at);
+    `,
+  },
 ];

@@ -19,11 +19,10 @@ export function batchObserver(metrics: Metrics): (summary: BatchSummary) => void
     metrics.batchMessages.observe(messages);
     if (applied) metrics.applyDuration.observe(applySeconds);
     if (deadLetters) metrics.messages.inc({ outcome: 'dlq' }, deadLetters);
-    const counts = { accepted: 0, rejected: 0, duplicate: 0 };
+    const counts: Record<string, number> = {};
     for (const v of applied?.plan.verdicts ?? []) {
-      if (v.status === 'ACCEPTED') counts.accepted++;
-      else if (v.status === 'REJECTED') counts.rejected++;
-      else counts.duplicate++;
+      const outcome = v.outcome.toLowerCase();
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
     }
     for (const [outcome, n] of Object.entries(counts)) if (n) metrics.messages.inc({ outcome }, n);
   };

@@ -81,7 +81,7 @@ export function createMetrics(role: string) {
     }),
     messages: new client.Counter({
       name: 'orderstream_processor_messages_total',
-      help: 'Consumed messages by outcome: accepted, rejected, duplicate, dlq',
+      help: 'Consumed messages by outcome: accepted, rejected, cancelled, stocked, refused, duplicate, dlq',
       labelNames: ['outcome'] as const,
       registers,
     }),

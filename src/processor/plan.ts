@@ -1,99 +1,161 @@
-// The decision logic of the processor, pure: no I/O, no clock. Given one batch of decoded orders
-// in consumption order (each partition's messages in offset order), the current stock of the
-// products they touch and the orderIds already stored, decide every order's verdict.
-import type { OrderCreated } from '../domain/order.js';
+// The decision logic of the processor, pure: no I/O, no clock. Given one batch of events in
+// consumption order (each partition's messages in offset order; every event of a product is in
+// one partition) and what the database holds for them, decide every event's verdict and exactly
+// what the apply step writes: order rows to insert, stored orders to cancel, restocks to record and
+// the net stock change of each product. The SQL writes these numbers; it decides nothing.
+import type { OrderCancelled, OrderCreated, OrderEvent, StockAdded } from '../domain/order.js';
+import type { OrderStatus, RejectReason, Verdict } from '../domain/verdict.js';
 
-export type Status = 'ACCEPTED' | 'REJECTED';
-export type Reason = 'OUT_OF_STOCK' | 'UNKNOWN_PRODUCT';
-
-export interface BatchOrder {
-  order: OrderCreated;
+/** Where an event came from: stored with the rows so operators can trace them back to Kafka. */
+export interface Source {
   partition: number;
   offset: number;
 }
 
-/** An order to store, with its verdict. */
-export interface PlannedRow extends BatchOrder {
-  status: Status;
-  reason: Reason | null;
+export type BatchEvent = OrderEvent & Source;
+
+/** A product as locked for this batch. */
+export interface Product {
+  stock: number;
+  unitPrice: number;
 }
 
-export type Verdict =
-  | { orderId: string; status: 'ACCEPTED' }
-  | { orderId: string; status: 'REJECTED'; reason: Reason }
-  | { orderId: string; status: 'DUPLICATE' };
+/** An order already stored, as far as a cancellation needs to know it. */
+export interface StoredOrder {
+  userId: string;
+  productId: string;
+  qty: number;
+  status: OrderStatus;
+  cancellationId: string | null;
+}
+
+export interface State {
+  catalog: ReadonlyMap<string, Product>;
+  /** Stored orders that this batch's cancellations (or creations) name. */
+  orders: ReadonlyMap<string, StoredOrder>;
+  /** Event ids (orderId, restockId) known to be stored already: their events are DUPLICATE. */
+  stored: ReadonlySet<string>;
+}
+
+export interface OrderRow extends Source {
+  order: OrderCreated;
+  status: OrderStatus;
+  reason: RejectReason | null;
+  /** Set when the order is created and cancelled within the batch. */
+  cancellation: { cancellationId: string; cancelledAt: number } | null;
+}
+
+export interface CancelRow {
+  orderId: string;
+  cancellationId: string;
+  cancelledAt: number;
+}
+
+export interface RestockRow extends Source {
+  restock: StockAdded;
+  status: 'STOCKED' | 'REFUSED';
+}
 
 export interface Plan {
-  /** One per input order, in input order. */
+  /** One per input event, in input order. */
   verdicts: Verdict[];
-  /** The orders to insert: every non-duplicate, in input order. */
-  rows: PlannedRow[];
-  /** Stock each product loses (only products with accepted orders). */
-  stockDecrement: Map<string, number>;
+  /** Orders to insert, in input order. */
+  orderRows: OrderRow[];
+  /** Stored orders that become CANCELLED. */
+  cancelRows: CancelRow[];
+  /** Restocks to record (refused ones too, so a replay is recognised). */
+  restockRows: RestockRow[];
+  /** Net stock change per product; products with no change are absent. */
+  stockChange: Map<string, number>;
+}
+
+/** An order as this batch sees it: a stored one, or one of its own rows. */
+interface Known extends StoredOrder {
+  row: OrderRow | undefined;
 }
 
 /**
- * First come, first served: an order is ACCEPTED when its product exists and the stock left after
- * the orders before it in this batch covers its qty. An orderId already stored, or seen earlier in
- * the batch, is a DUPLICATE and changes nothing.
+ * First come, first served per product: an order is ACCEPTED when its product exists, its
+ * unitPrice is the catalog's, and the stock left after the events before it covers its qty.
+ * A cancellation gives an ACCEPTED order's qty back; a restock adds to the product's stock. An
+ * event id already stored, or seen earlier in the batch, is a DUPLICATE and changes nothing.
  */
-export function plan(batch: readonly BatchOrder[], stock: ReadonlyMap<string, number>, existing: ReadonlySet<string>): Plan {
-  const left = new Map(stock);
+export function plan(batch: readonly BatchEvent[], state: State): Plan {
+  const left = new Map<string, number>();
+  for (const [id, product] of state.catalog) left.set(id, product.stock);
   const seen = new Set<string>();
-  const verdicts: Verdict[] = [];
-  const rows: PlannedRow[] = [];
-  const stockDecrement = new Map<string, number>();
+  const known = new Map<string, Known>();
+  const result: Plan = { verdicts: [], orderRows: [], cancelRows: [], restockRows: [], stockChange: new Map() };
+  const change = (productId: string, by: number) => {
+    left.set(productId, (left.get(productId) ?? 0) + by);
+    result.stockChange.set(productId, (result.stockChange.get(productId) ?? 0) + by);
+  };
 
   for (const item of batch) {
-    const { orderId, productId, qty } = item.order;
-    if (existing.has(orderId) || seen.has(orderId)) {
-      verdicts.push({ orderId, status: 'DUPLICATE' });
-      continue;
-    }
-    seen.add(orderId);
-    const available = left.get(productId);
-    // Explicit objects rather than spreads: this loop runs for every order, and allocation is
-    // what the profile of the processor showed after the database.
-    if (available === undefined) {
-      verdicts.push({ orderId, status: 'REJECTED', reason: 'UNKNOWN_PRODUCT' });
-      rows.push({ order: item.order, partition: item.partition, offset: item.offset, status: 'REJECTED', reason: 'UNKNOWN_PRODUCT' });
-    } else if (available < qty) {
-      verdicts.push({ orderId, status: 'REJECTED', reason: 'OUT_OF_STOCK' });
-      rows.push({ order: item.order, partition: item.partition, offset: item.offset, status: 'REJECTED', reason: 'OUT_OF_STOCK' });
-    } else {
-      left.set(productId, available - qty);
-      stockDecrement.set(productId, (stockDecrement.get(productId) ?? 0) + qty);
-      verdicts.push({ orderId, status: 'ACCEPTED' });
-      rows.push({ order: item.order, partition: item.partition, offset: item.offset, status: 'ACCEPTED', reason: null });
+    switch (item.type) {
+      case 'OrderCreated':
+        create(item.event, item);
+        break;
+      case 'OrderCancelled':
+        cancel(item.event);
+        break;
+      case 'StockAdded':
+        restock(item.event, item);
+        break;
     }
   }
-  return { verdicts, rows, stockDecrement };
-}
+  for (const [productId, by] of result.stockChange) if (by === 0) result.stockChange.delete(productId);
+  return result;
 
-/**
- * A plan made without knowing that `stored` orderIds already exist, corrected cheaply: those orders
- * become DUPLICATE and leave the rows. That is exactly plan(batch, stock, stored) unless one of
- * them was ACCEPTED and a later order of the same product was refused OUT_OF_STOCK — the stock it
- * took would have served that order. Then undefined: the caller must plan again.
- */
-export function markDuplicates(first: Plan, stored: ReadonlySet<string>): Plan | undefined {
-  const freed = new Map<string, number>(); // product → stock the stored orders took in `first`
-  for (const row of first.rows) {
-    if (stored.has(row.order.orderId)) {
-      if (row.status === 'ACCEPTED') freed.set(row.order.productId, (freed.get(row.order.productId) ?? 0) + row.order.qty);
-    } else if (row.reason === 'OUT_OF_STOCK' && freed.has(row.order.productId)) {
-      return undefined;
+  function create(order: OrderCreated, source: Source): void {
+    const id = order.orderId;
+    if (state.stored.has(id) || state.orders.has(id) || seen.has(id)) return void result.verdicts.push({ id, outcome: 'DUPLICATE' });
+    seen.add(id);
+    const product = state.catalog.get(order.productId);
+    // Explicit objects rather than spreads: this runs for every order, and allocation showed in profiles.
+    let reason: RejectReason | null = null;
+    if (product === undefined) reason = 'UNKNOWN_PRODUCT';
+    else if (product.unitPrice !== order.unitPrice) reason = 'PRICE_MISMATCH';
+    else if (left.get(order.productId)! < order.qty) reason = 'OUT_OF_STOCK';
+    const row: OrderRow = { order, partition: source.partition, offset: source.offset, status: reason ? 'REJECTED' : 'ACCEPTED', reason, cancellation: null };
+    result.orderRows.push(row);
+    known.set(id, { userId: order.userId, productId: order.productId, qty: order.qty, status: row.status, cancellationId: null, row });
+    if (reason) return void result.verdicts.push({ id, outcome: 'REJECTED', reason });
+    change(order.productId, -order.qty);
+    result.verdicts.push({ id, outcome: 'ACCEPTED' });
+  }
+
+  function cancel(c: OrderCancelled): void {
+    const id = c.cancellationId;
+    const stored = state.orders.get(c.orderId);
+    const target = known.get(c.orderId) ?? (stored ? { ...stored, row: undefined } : undefined);
+    // Another user's order, or one of another product, is unknown to this user: say nothing more.
+    if (!target || target.userId !== c.userId || target.productId !== c.productId) return void result.verdicts.push({ id, outcome: 'REFUSED', reason: 'UNKNOWN_ORDER' });
+    if (target.status === 'CANCELLED') {
+      return void result.verdicts.push(target.cancellationId === id ? { id, outcome: 'DUPLICATE' } : { id, outcome: 'REFUSED', reason: 'ALREADY_CANCELLED' });
     }
+    if (target.status === 'REJECTED') return void result.verdicts.push({ id, outcome: 'REFUSED', reason: 'NOT_ACCEPTED' });
+    target.status = 'CANCELLED';
+    target.cancellationId = id;
+    known.set(c.orderId, target);
+    if (target.row) {
+      target.row.status = 'CANCELLED';
+      target.row.cancellation = { cancellationId: id, cancelledAt: c.cancelledAt };
+    } else {
+      result.cancelRows.push({ orderId: c.orderId, cancellationId: id, cancelledAt: c.cancelledAt });
+    }
+    change(c.productId, target.qty);
+    result.verdicts.push({ id, outcome: 'CANCELLED' });
   }
-  const stockDecrement = new Map(first.stockDecrement);
-  for (const [product, qty] of freed) {
-    const left = stockDecrement.get(product)! - qty;
-    if (left > 0) stockDecrement.set(product, left);
-    else stockDecrement.delete(product);
+
+  function restock(s: StockAdded, source: Source): void {
+    const id = s.restockId;
+    if (state.stored.has(id) || seen.has(id)) return void result.verdicts.push({ id, outcome: 'DUPLICATE' });
+    seen.add(id);
+    const exists = state.catalog.has(s.productId);
+    result.restockRows.push({ restock: s, partition: source.partition, offset: source.offset, status: exists ? 'STOCKED' : 'REFUSED' });
+    if (!exists) return void result.verdicts.push({ id, outcome: 'REFUSED', reason: 'UNKNOWN_PRODUCT' });
+    change(s.productId, s.add);
+    result.verdicts.push({ id, outcome: 'STOCKED' });
   }
-  return {
-    verdicts: first.verdicts.map((v) => (stored.has(v.orderId) && v.status !== 'DUPLICATE' ? { orderId: v.orderId, status: 'DUPLICATE' } : v)),
-    rows: first.rows.filter((r) => !stored.has(r.order.orderId)),
-    stockDecrement,
-  };
 }

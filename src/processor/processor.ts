@@ -6,18 +6,19 @@
 // to PROCESSOR_BATCH_MAX_MESSAGES / _BYTES): batches are large under load and small when idle.
 // Offsets are committed per batch, only after its database commit and after its dead letters are
 // acknowledged, so a crash anywhere replays — and replays change nothing, because the apply step
-// skips orderIds already stored. Memory is bounded: the fetch loop waits while any lane holds
-// more than two batches.
+// recognises event ids already stored. Memory is bounded: the fetch loop waits while any lane
+// holds more than two batches. What to do with the messages is the topology's (topology.ts,
+// plan.ts); this file only moves them.
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { Pool } from '../db/pool.js';
 import { createConsumer, disconnect, CODES, type KafkaConsumer, type Message, type LibrdKafkaError } from '../kafka/clients.js';
 import type { DeliveryTracker } from '../kafka/delivery.js';
 import type { OrderSerde } from '../serde/order-serde.js';
-import { invalidField } from '../domain/order.js';
 import { applyBatch, type Applied } from './apply.js';
-import { sendToDlq, type DeadLetter } from './dlq.js';
-import type { BatchOrder } from './plan.js';
+import { sendToDlq } from './dlq.js';
+import { route, type Routed } from './topology.js';
+import { take } from './batching.js';
 import { retryTransient, Stopped } from './retry.js';
 
 export interface ProcessorDeps {
@@ -30,6 +31,11 @@ export interface ProcessorDeps {
   onBatch?: (summary: BatchSummary) => void;
   /** Called on each transient failure about to be retried (metrics). */
   onRetry?: (operation: string) => void;
+  /**
+   * Called once if the processor stops on an unexpected error (a bug, not a bad message nor a
+   * transient failure), after the other lanes finished; the composition root decides to exit.
+   */
+  onFatal?: (err: Error) => void;
 }
 
 export interface BatchSummary {
@@ -39,11 +45,9 @@ export interface BatchSummary {
   applySeconds: number;
 }
 
-interface DecodedBatch {
+interface RoutedBatch extends Routed {
   id: number;
   messages: Message[];
-  orders: BatchOrder[];
-  deadLetters: DeadLetter[];
 }
 
 const partitionKey = (m: { topic: string; partition: number }) => `${m.topic}/${m.partition}`;
@@ -61,6 +65,7 @@ export class Processor {
   private busy: Array<Promise<void> | undefined> = [];
   private laneFreed: Array<() => void> = [];
   private failure: Error | undefined;
+  private failed = false;
 
   constructor(private readonly deps: ProcessorDeps) {}
 
@@ -100,16 +105,16 @@ export class Processor {
     consumer.subscribe([config.kafka.ordersTopic]);
     this.consumer = consumer;
     this.loop = this.run(consumer).catch((err: Error) => {
-      // Not a bad message (those go to the DLQ) nor a transient failure (retried): a bug. Exit
-      // non-zero after the other lanes finished, so the orchestrator restarts a clean process.
-      log.fatal({ err }, 'processor failed; exiting');
-      setImmediate(() => process.exit(1));
+      // Not a bad message (those go to the DLQ) nor a transient failure (retried): a bug.
+      log.fatal({ err }, 'processor failed');
+      this.failed = true;
+      this.deps.onFatal?.(err);
     });
   }
 
   /** Ready once the consumer has joined its group (with or without partitions). */
   get ready(): boolean {
-    return this.joined && !this.stopping;
+    return this.joined && !this.stopping && !this.failed;
   }
 
   get assignedPartitions(): string[] {
@@ -181,10 +186,11 @@ export class Processor {
   /** Starts the lane's next batch unless it is busy or has nothing pending. */
   private pump(consumer: KafkaConsumer, lane: number): void {
     if (this.busy[lane] || this.stopping || this.pending[lane]!.length === 0) return;
-    const messages = this.take(lane);
+    const { batchMaxMessages, batchMaxBytes } = this.deps.config.processor;
+    const messages = take(this.pending[lane]!, batchMaxMessages, batchMaxBytes);
     this.busy[lane] = (async () => {
       try {
-        const batch = await this.decode(messages);
+        const batch = await this.route(messages);
         await this.apply(batch);
         this.commit(consumer, messages);
       } catch (err) {
@@ -203,47 +209,23 @@ export class Processor {
     })();
   }
 
-  /** Takes the lane's next batch: pending messages up to the count and byte limits. */
-  private take(lane: number): Message[] {
-    const { batchMaxMessages, batchMaxBytes } = this.deps.config.processor;
-    const pending = this.pending[lane]!;
-    let count = 0;
-    let bytes = 0;
-    while (count < pending.length && count < batchMaxMessages) {
-      bytes += pending[count]!.size;
-      if (bytes > batchMaxBytes && count > 0) break;
-      count++;
-    }
-    return pending.splice(0, count);
-  }
-
-  /** Decodes a batch. Never throws for bad messages: they become dead letters. */
-  private async decode(messages: Message[]): Promise<DecodedBatch> {
+  /** Fetches unseen writer schemas (the only I/O), then routes. Bad messages become dead letters. */
+  private async route(messages: Message[]): Promise<RoutedBatch> {
     const { serde } = this.deps;
-    const batch: DecodedBatch = { id: ++this.batchNo, messages, orders: [], deadLetters: [] };
-    await retryTransient(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), this.retry('schema lookup', batch.id));
-    for (const message of messages) {
-      try {
-        const order = serde.decode(message.value ?? Buffer.alloc(0));
-        const invalid = invalidField(order);
-        if (invalid) batch.deadLetters.push({ message, error: 'InvalidField', reason: invalid });
-        else batch.orders.push({ order, partition: message.partition, offset: message.offset });
-      } catch (err) {
-        batch.deadLetters.push({ message, error: (err as Error).name, reason: (err as Error).message });
-      }
-    }
-    return batch;
+    const id = ++this.batchNo;
+    await retryTransient(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), this.retry('schema lookup', id));
+    return { id, messages, ...route(messages, (value) => serde.decode(value)) };
   }
 
-  /** Dead letters acknowledged, then the orders applied in one transaction. */
-  private async apply(batch: DecodedBatch): Promise<void> {
+  /** Dead letters acknowledged, then the events applied in one transaction. */
+  private async apply(batch: RoutedBatch): Promise<void> {
     const { pool, log, config, dlq } = this.deps;
     if (batch.deadLetters.length) {
       await retryTransient(() => sendToDlq(dlq, config.kafka.dlqTopic, batch.deadLetters), this.retry('dead-letter produce', batch.id));
       log.warn({ batchId: batch.id, deadLetters: batch.deadLetters.length, first: batch.deadLetters[0]!.reason }, 'messages sent to the dead-letter topic');
     }
     const started = process.hrtime.bigint();
-    const applied = batch.orders.length ? await retryTransient(() => applyBatch(pool, batch.orders), this.retry('batch apply', batch.id)) : undefined;
+    const applied = batch.events.length ? await retryTransient(() => applyBatch(pool, batch.events), this.retry('batch apply', batch.id)) : undefined;
     const applySeconds = Number(process.hrtime.bigint() - started) / 1e9;
     log.debug({ batchId: batch.id, messages: batch.messages.length, inserted: applied?.inserted ?? 0, applySeconds }, 'batch applied');
     this.deps.onBatch?.({ messages: batch.messages.length, applied, deadLetters: batch.deadLetters.length, applySeconds });

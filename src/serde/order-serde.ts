@@ -1,16 +1,23 @@
-// Order events in and out of Kafka. Encoding is synchronous on the hot path: the schema is
-// registered once at start-up and its id framed in front of every record. Decoding resolves each
-// writer schema (by the id in the message) against our reader schema once, so producers on an
-// older or newer compatible version are read correctly.
+// Order events in and out of Kafka. The value schema (subject `<topic>-value`, Confluent's
+// TopicNameStrategy) is a top-level union of the three event records (schemas/order-events.avsc),
+// so one subject and one compatibility check cover every event type of the topic, and the union
+// is BACKWARD compatible with the first version (a bare OrderCreated record): old messages decode.
+// Encoding is synchronous on the hot path: the schema id is found once at start-up and framed in
+// front of every record. Decoding resolves each writer schema (by the id in the message) against
+// our reader schema once, so producers on an older or newer compatible version are read correctly.
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
-import { COMPATIBILITY, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { SchemaRegistry } from './registry.js';
 import { frame, payloadOf, schemaIdOf } from './wire.js';
-import type { OrderCreated } from '../domain/order.js';
+import type { EventType, OrderEvent } from '../domain/order.js';
 
-const schemaFile = new URL('../../schemas/order-created.avsc', import.meta.url);
-export const ORDER_CREATED_SCHEMA = readFileSync(schemaFile, 'utf8');
+const schemaText = (file: string) => readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8');
+/** The first version of the contract: OrderCreated alone (kept to test evolution against it). */
+export const ORDER_CREATED_SCHEMA = schemaText('order-created.avsc');
+/** The contract of the topic today: a union of OrderCreated, OrderCancelled and StockAdded. */
+export const ORDER_EVENTS_SCHEMA = schemaText('order-events.avsc');
+
+const NAMESPACE = 'orderstream.orders.';
 
 /** Subject naming of the Confluent TopicNameStrategy. */
 export const valueSubject = (topic: string) => `${topic}-value`;
@@ -25,6 +32,12 @@ export class AvroDecodeError extends Error {
 }
 
 type Resolver = ReturnType<avro.Type['createResolver']>;
+type RegistryApi = {
+  Subject: {
+    register(args: { subject: string; body: { schema: string } }): Promise<{ data(): { id: number } }>;
+    updateConfig(args: { subject: string; body: { compatibility: string } }): Promise<unknown>;
+  };
+};
 
 export class OrderSerde {
   private readonly readerType: avro.Type;
@@ -34,19 +47,25 @@ export class OrderSerde {
   constructor(
     private readonly registry: SchemaRegistry,
     private readonly subject: string,
-    private readonly schema: string = ORDER_CREATED_SCHEMA,
+    private readonly schema: string = ORDER_EVENTS_SCHEMA,
   ) {
     // Logical types (uuid, timestamp-millis) stay plain strings and numbers in memory: no Date
     // objects on the hot path. The registry still gets the full contract, docs and logical types.
-    this.readerType = avro.Type.forSchema(JSON.parse(schema) as avro.Schema);
+    // The top-level union of records is wrapped — a value is { '<full record name>': record }, which
+    // names the event type — while a nullable field inside a record stays a plain value or null.
+    this.readerType = avro.Type.forSchema(JSON.parse(schema) as avro.Schema, { wrapUnions: 'auto' });
   }
 
-  /** Registers the schema under the subject (BACKWARD compatibility) and remembers its id. */
+  /**
+   * Registers the schema under the subject and remembers its id. Through the client's REST layer:
+   * its register() refuses schemas without a top-level name, and ours is a union.
+   */
   async register(): Promise<number> {
-    const { id } = await this.registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(JSON.parse(this.schema)) },
-      { subject: this.subject, compatibility: COMPATIBILITY.BACKWARD },
-    );
+    const api = (this.registry as unknown as { api: RegistryApi }).api;
+    const response = await api.Subject.register({ subject: this.subject, body: { schema: JSON.stringify(JSON.parse(this.schema)) } });
+    const { id } = response.data();
+    // Every later version is checked BACKWARD (the subject must exist for Apicurio to take this).
+    await api.Subject.updateConfig({ subject: this.subject, body: { compatibility: 'BACKWARD' } });
     this.schemaId = id;
     this.resolvers.set(id, this.readerType.createResolver(this.readerType));
     return id;
@@ -56,9 +75,9 @@ export class OrderSerde {
     return this.schemaId;
   }
 
-  encode(order: OrderCreated): Buffer {
+  encode(e: OrderEvent): Buffer {
     if (this.schemaId < 0) throw new Error('OrderSerde.register() must run before encode()');
-    return frame(this.schemaId, this.readerType.toBuffer(order));
+    return frame(this.schemaId, this.readerType.toBuffer({ [NAMESPACE + e.type]: e.event }));
   }
 
   /**
@@ -80,16 +99,21 @@ export class OrderSerde {
   }
 
   /** Throws WireFormatError, UnknownSchemaError or AvroDecodeError for messages that can never be read. */
-  decode(message: Buffer): OrderCreated {
+  decode(message: Buffer): OrderEvent {
     const id = schemaIdOf(message);
     const resolver = this.resolvers.get(id);
     if (resolver === undefined) throw new Error(`schema ${id} not prepared: call prepare() first`);
     if (resolver instanceof UnknownSchemaError) throw resolver;
+    let wrapped: Record<string, unknown>;
     try {
-      return this.readerType.fromBuffer(payloadOf(message), resolver, true) as OrderCreated;
+      wrapped = this.readerType.fromBuffer(payloadOf(message), resolver, true) as Record<string, unknown>;
     } catch (err) {
       throw new AvroDecodeError(`not a record of schema ${id}: ${(err as Error).message}`);
     }
+    for (const name in wrapped) {
+      return { type: name.slice(NAMESPACE.length) as EventType, event: wrapped[name] } as OrderEvent;
+    }
+    throw new AvroDecodeError(`schema ${id}: empty union value`);
   }
 
   private async resolverFor(id: number): Promise<Resolver | UnknownSchemaError> {
@@ -102,7 +126,7 @@ export class OrderSerde {
       const status = (err as { status?: number }).status;
       if (status === 404) return new UnknownSchemaError(`schema id ${id} is not in the registry`);
       if (err instanceof Error && /incompatible|cannot read/i.test(err.message)) {
-        return new UnknownSchemaError(`schema id ${id} cannot be read as OrderCreated: ${err.message}`);
+        return new UnknownSchemaError(`schema id ${id} cannot be read as an order event: ${err.message}`);
       }
       throw err; // registry unreachable: transient, the caller retries
     }

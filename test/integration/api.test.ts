@@ -34,7 +34,7 @@ describe('order API (two replicas + processor, real stack)', function () {
   it("serves the notes' scenario: three orders of one user via two replicas in turn, the same list on either", async () => {
     const user = `${bed.tag}-notes`;
     const [p2, p7, p9] = ['CATALOG-0002', 'CATALOG-0007', 'CATALOG-0009'].map((p) => `${bed.tag}-${p}`);
-    await putProducts(bed.pool, { [p2!]: 100, [p7!]: 100, [p9!]: 100 });
+    await putProducts(bed.pool, { [p2!]: 100, [p7!]: 100, [p9!]: 100 }, 900);
     const answers = [];
     for (const [i, productId] of [p2, p7, p9].entries()) {
       const response = await post(i % 2 ? apiB : apiA, user, { productId, qty: 10, unitPrice: 900 });

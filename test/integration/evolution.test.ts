@@ -1,15 +1,34 @@
-// Schema evolution under BACKWARD compatibility: a producer on v2 (an added optional field) does
-// not break a running v1 processor, a v2 reader still reads v1 data, and an incompatible change is
-// refused by the registry before it can reach the topic.
+// Schema evolution under BACKWARD compatibility (subject <topic>-value, TopicNameStrategy):
+// - the topic's first contract was a bare OrderCreated record; the union of three event types that
+//   replaced it is accepted by the registry as BACKWARD compatible, and a processor on the union
+//   applies records written with either;
+// - a producer on a newer union (an added optional field) does not break a running processor, and
+//   a newer reader still reads today's data;
+// - incompatible changes (a new field without a default, a dropped event type) are refused by the
+//   registry before they can reach the topic.
 import { expect } from 'chai';
-import { eventually, makeOrder, orderMessage, produceAll, putProducts, startProcessor, testBed, totals, type TestBed } from '../support/fixtures.js';
+import avro from 'avsc';
+import { eventually, makeOrder, orderMessage, produceAll, putProducts, startProcessor, stockOf, testBed, totals, type TestBed } from '../support/fixtures.js';
 import { createRegistry } from '../../src/serde/registry.js';
-import { ORDER_CREATED_SCHEMA, OrderSerde, valueSubject } from '../../src/serde/order-serde.js';
+import { ORDER_CREATED_SCHEMA, ORDER_EVENTS_SCHEMA, OrderSerde, valueSubject } from '../../src/serde/order-serde.js';
+import { frame } from '../../src/serde/wire.js';
 import type { Processor } from '../../src/processor/processor.js';
 
+type Union = Array<{ name: string; fields: object[] }>;
+
+/** The union with `field` added to its OrderCreated record. */
 function withField(field: object): string {
-  const schema = JSON.parse(ORDER_CREATED_SCHEMA) as { fields: object[] };
-  return JSON.stringify({ ...schema, fields: [...schema.fields, field] });
+  const union = JSON.parse(ORDER_EVENTS_SCHEMA) as Union;
+  return JSON.stringify(union.map((r) => (r.name === 'OrderCreated' ? { ...r, fields: [...r.fields, field] } : r)));
+}
+
+async function registrationError(serde: OrderSerde): Promise<{ status?: number } | undefined> {
+  try {
+    await serde.register();
+    return undefined;
+  } catch (err) {
+    return err as { status?: number };
+  }
 }
 
 describe('schema evolution (real registry)', () => {
@@ -23,44 +42,68 @@ describe('schema evolution (real registry)', () => {
     await bed.close();
   });
 
-  const v2 = withField({ name: 'couponCode', type: ['null', 'string'], default: null });
   const subject = () => valueSubject(bed.config.kafka.ordersTopic);
 
-  it('registers v2 with an added optional field, and the running v1 processor applies v2 events', async () => {
+  it('accepts the three-event union after the bare OrderCreated record, and applies records of both', async () => {
+    const product = `${bed.tag}-H`;
+    await putProducts(bed.pool, { [product]: 100 });
+    // A subject as it was before the union: the v1 record alone, with a message written with it.
+    const history = `${bed.tag}-history-value`;
+    const v1 = new OrderSerde(createRegistry(bed.config.registry.url), history, ORDER_CREATED_SCHEMA);
+    const v1Id = await v1.register();
+    const old = makeOrder(bed, product, 4);
+    const oldMessage = frame(v1Id, avro.Type.forSchema(JSON.parse(ORDER_CREATED_SCHEMA) as avro.Schema).toBuffer(old));
+    // The union registers on top of it: the registry's own BACKWARD check passes.
+    const union = new OrderSerde(createRegistry(bed.config.registry.url), history);
+    const unionId = await union.register();
+    expect(unionId).not.to.equal(v1Id);
+
+    processor = await startProcessor(bed);
+    await produceAll(bed, [
+      { topic: bed.config.kafka.ordersTopic, key: product, value: oldMessage },
+      { topic: bed.config.kafka.ordersTopic, key: product, value: union.encode({ type: 'StockAdded', event: { restockId: crypto.randomUUID(), productId: product, add: 10, addedAt: Date.now() } }) },
+      orderMessage(bed, makeOrder(bed, product, 5)),
+    ]);
+    const done = await eventually('old and new records applied', () => totals(bed.pool, bed.tag), (t) => t.orders === 2);
+    expect(done).to.include({ accepted: 2, acceptedQty: 9 });
+    expect(await eventually('restock applied', () => stockOf(bed.pool, [product]), (s) => s[product] === 101)).to.deep.equal({ [product]: 101 });
+  });
+
+  it('registers a union with an added optional field, and the running processor applies its events', async () => {
     const product = `${bed.tag}-E`;
     await putProducts(bed.pool, { [product]: 100 });
-    processor = await startProcessor(bed); // reads with v1, the schema in this repository
-    const writerV2 = new OrderSerde(createRegistry(bed.config.registry.url), subject(), v2);
+    processor ??= await startProcessor(bed);
+    const writerV2 = new OrderSerde(createRegistry(bed.config.registry.url), subject(), withField({ name: 'couponCode', type: ['null', 'string'], default: null }));
     const v2Id = await writerV2.register();
     expect(v2Id).not.to.equal(bed.serde.registeredId);
 
+    const before = await totals(bed.pool, bed.tag);
     const v2Order = { ...makeOrder(bed, product, 2), couponCode: 'WELCOME' };
-    const v1Order = makeOrder(bed, product, 3);
     await produceAll(bed, [
-      { topic: bed.config.kafka.ordersTopic, key: product, value: writerV2.encode(v2Order) },
-      orderMessage(bed, v1Order),
+      { topic: bed.config.kafka.ordersTopic, key: product, value: writerV2.encode({ type: 'OrderCreated', event: v2Order }) },
+      orderMessage(bed, makeOrder(bed, product, 3)),
     ]);
-    const done = await eventually('both versions applied', () => totals(bed.pool, bed.tag), (t) => t.orders === 2);
-    expect(done).to.include({ accepted: 2, acceptedQty: 5 });
+    const done = await eventually('both versions applied', () => totals(bed.pool, bed.tag), (t) => t.orders === before.orders + 2);
+    expect(done.acceptedQty - before.acceptedQty).to.equal(5);
   });
 
-  it('reads v1 events with a v2 reader, filling the default', async () => {
-    const readerV2 = new OrderSerde(createRegistry(bed.config.registry.url), subject(), v2);
-    const v1Message = bed.serde.encode(makeOrder(bed, 'P', 1));
-    await readerV2.prepare([v1Message]);
-    expect(readerV2.decode(v1Message)).to.include({ couponCode: null, qty: 1 });
+  it('reads records of today\'s union with a newer reader, filling the default', async () => {
+    const readerV2 = new OrderSerde(createRegistry(bed.config.registry.url), subject(), withField({ name: 'couponCode', type: ['null', 'string'], default: null }));
+    const message = bed.serde.encode({ type: 'OrderCreated', event: makeOrder(bed, 'P', 1) });
+    await readerV2.prepare([message]);
+    const decoded = readerV2.decode(message);
+    expect(decoded.type).to.equal('OrderCreated');
+    expect(decoded.event).to.include({ couponCode: null, qty: 1 });
   });
 
-  it('refuses an incompatible v3 (a new field without a default)', async () => {
-    const v3 = withField({ name: 'warehouse', type: 'string' });
-    const writerV3 = new OrderSerde(createRegistry(bed.config.registry.url), subject(), v3);
-    let error: unknown;
-    try {
-      await writerV3.register();
-    } catch (err) {
-      error = err;
-    }
-    expect(error, 'registration must fail').to.be.instanceOf(Error);
-    expect((error as { status?: number }).status).to.equal(409);
+  it('refuses a new field without a default', async () => {
+    const writer = new OrderSerde(createRegistry(bed.config.registry.url), subject(), withField({ name: 'warehouse', type: 'string' }));
+    expect((await registrationError(writer))?.status).to.equal(409);
+  });
+
+  it('refuses dropping an event type the topic may hold', async () => {
+    const union = (JSON.parse(ORDER_EVENTS_SCHEMA) as Union).filter((r) => r.name !== 'StockAdded');
+    const writer = new OrderSerde(createRegistry(bed.config.registry.url), subject(), JSON.stringify(union));
+    expect((await registrationError(writer))?.status).to.equal(409);
   });
 });

@@ -41,7 +41,7 @@ describe('foundation (real Kafka, Schema Registry, PostgreSQL)', () => {
       createdAt: Date.UTC(2026, 10, 25, 12, 0, 0),
     };
     const producer = await createProducer(kafka);
-    const delivered = await new DeliveryTracker(producer).send({ topic, key: order.productId, value: serde.encode(order) });
+    const delivered = await new DeliveryTracker(producer).send({ topic, key: order.productId, value: serde.encode({ type: 'OrderCreated', event: order }) });
     await disconnect(producer);
     expect(delivered.offset).to.equal(0);
 
@@ -49,18 +49,23 @@ describe('foundation (real Kafka, Schema Registry, PostgreSQL)', () => {
     try {
       const [message] = await consumeExactly(consumer, topic, 3, 1);
       const value = message!.value!;
-      // Confluent wire format: magic 0, schema id as int32 big-endian, then plain Avro binary.
+      // Confluent wire format: magic 0, schema id as int32 big-endian, then plain Avro binary — of a
+      // union: the branch index as a zig-zag varint (OrderCreated is branch 0: one byte 0x00), then
+      // the record.
       expect(value[0]).to.equal(0);
       expect([...value.subarray(1, 5)]).to.deep.equal([(schemaId >>> 24) & 0xff, (schemaId >>> 16) & 0xff, (schemaId >>> 8) & 0xff, schemaId & 0xff]);
       const independent = avro.Type.forSchema(JSON.parse(ORDER_CREATED_SCHEMA) as avro.Schema);
-      expect(value.subarray(5).equals(independent.toBuffer(order))).to.equal(true);
+      expect(value[5]).to.equal(0);
+      expect(value.subarray(6).equals(independent.toBuffer(order))).to.equal(true);
       expect(message!.key!.toString()).to.equal('CATALOG-0002');
       expect(message!.partition).to.equal(delivered.partition);
 
       // A fresh serde knows nothing cached: it must fetch the writer schema by id from the registry.
       const reader = new OrderSerde(createRegistry(config.registry.url), valueSubject(topic));
       await reader.prepare([value]);
-      expect({ ...reader.decode(value) }).to.deep.equal(order);
+      const decoded = reader.decode(value);
+      expect(decoded.type).to.equal('OrderCreated');
+      expect({ ...decoded.event }).to.deep.equal(order);
     } finally {
       await disconnect(consumer);
     }

@@ -113,7 +113,7 @@ describe('processor (real Kafka and PostgreSQL)', function () {
     const poison = [
       { value: Buffer.from('this is not avro'), reason: /magic byte/, error: 'WireFormatError' },
       { value: frame(2_000_000_000, type.toBuffer(makeOrder(bed, product, 1))), reason: /schema id 2000000000/, error: 'UnknownSchemaError' },
-      { value: frame(bed.serde.registeredId, type.toBuffer(negative)), reason: /qty -5/, error: 'InvalidField' },
+      { value: bed.serde.encode({ type: 'OrderCreated', event: negative }), reason: /qty -5/, error: 'InvalidField' },
       { value: frame(bed.serde.registeredId, Buffer.from([0xff, 0xff])), reason: /not a record/, error: 'AvroDecodeError' },
     ];
     const valid = Array.from({ length: 20 }, () => makeOrder(bed, product, 2));

@@ -70,16 +70,17 @@ export async function produceAll(bed: TestBed, messages: OutgoingMessage[], wind
 export const orderMessage = (bed: TestBed, order: OrderCreated, partition?: number): OutgoingMessage => ({
   topic: bed.config.kafka.ordersTopic,
   key: order.productId,
-  value: bed.serde.encode(order),
+  value: bed.serde.encode({ type: 'OrderCreated', event: order }),
   ...(partition === undefined ? {} : { partition }),
 });
 
-export async function putProducts(pool: Pool, stock: Record<string, number>): Promise<void> {
+/** Creates or resets products at `unitPrice` (makeOrder orders at 100). */
+export async function putProducts(pool: Pool, stock: Record<string, number>, unitPrice = 100): Promise<void> {
   const ids = Object.keys(stock);
   await pool.query(
-    `INSERT INTO catalog (product_id, product_name, unit_price, stock) SELECT id, id, 100, s FROM unnest($1::text[], $2::bigint[]) AS t(id, s)
-     ON CONFLICT (product_id) DO UPDATE SET stock = EXCLUDED.stock`,
-    [ids, ids.map((id) => stock[id]!)],
+    `INSERT INTO catalog (product_id, product_name, unit_price, stock) SELECT id, id, $3, s FROM unnest($1::text[], $2::bigint[]) AS t(id, s)
+     ON CONFLICT (product_id) DO UPDATE SET stock = EXCLUDED.stock, unit_price = EXCLUDED.unit_price`,
+    [ids, ids.map((id) => stock[id]!), unitPrice],
   );
 }
 
