@@ -181,7 +181,11 @@ describe('order API (two replicas + processor, real stack)', function () {
       '/order-service/{userId}/orders/{orderId}',
       '/catalog-service/catalogs',
       '/catalog-service/catalogs/{productId}',
+      '/order-service/{userId}/orders/{orderId}/cancel',
+      '/catalog-service/catalogs/{productId}/stock',
     ]);
+    expect(doc.paths['/catalog-service/catalogs/{productId}/stock'].post.requestBody.content['application/json'].schema.properties.add).to.include({ minimum: 1 });
+    expect(doc.components.schemas.Order.properties.status.enum).to.include('CANCELLED');
     expect(doc.paths['/order-service/{userId}/orders'].post.requestBody.content['application/json'].schema.properties.qty).to.include({ minimum: 1, maximum: 1_000_000 });
   });
 });
