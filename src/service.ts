@@ -105,7 +105,7 @@ export async function startService(config: Config, roles: Role[], options: Servi
       ? {
           api: {
             pool, metrics,
-            publisher: new Publisher({ serde, delivery, verdicts, topic: ordersTopic, produceTimeoutMs: config.api.produceTimeoutMs }),
+            publisher: new Publisher({ serde, delivery, waiter: verdicts, topic: ordersTopic, produceTimeoutMs: config.api.produceTimeoutMs }),
             maxWaitSeconds: config.api.maxWaitSeconds,
           },
         }

@@ -15,7 +15,7 @@ import { withTimeout } from '../timeout.js';
 export interface PublishOptions {
   serde: OrderSerde;
   delivery: DeliveryTracker;
-  verdicts: VerdictWaiter;
+  waiter: VerdictWaiter;
   topic: string;
   produceTimeoutMs: number;
 }
@@ -37,9 +37,9 @@ export class Publisher {
    * Throws a 503 HttpError when Kafka did not acknowledge it in time.
    */
   async publish(e: OrderEvent, id: string, waitSeconds: number | undefined, log: FastifyBaseLogger): Promise<Published> {
-    const { serde, delivery, verdicts, topic, produceTimeoutMs } = this.options;
+    const { serde, delivery, waiter, topic, produceTimeoutMs } = this.options;
     // Registered before producing, so a verdict that arrives before the acknowledgement is not missed.
-    const waiting = waitSeconds ? verdicts.wait(id, waitSeconds * 1000) : undefined;
+    const waiting = waitSeconds ? waiter.wait(id, waitSeconds * 1000) : undefined;
     try {
       // librdkafka gives up at produceTimeoutMs (message.timeout.ms); the timer is only a safety net.
       await withTimeout(delivery.send({ topic, key: e.event.productId, value: serde.encode(e) }), produceTimeoutMs + 1000, 'no acknowledgement');

@@ -70,7 +70,7 @@ export interface Plan {
 }
 
 /** An order as this batch sees it: a stored one, or one of its own rows. */
-interface Known extends StoredOrder {
+interface InView extends StoredOrder {
   row: OrderRow | undefined;
 }
 
@@ -84,7 +84,7 @@ export function plan(batch: readonly BatchEvent[], state: State): Plan {
   const left = new Map<string, number>();
   for (const [id, product] of state.catalog) left.set(id, product.stock);
   const seen = new Set<string>();
-  const known = new Map<string, Known>();
+  const inView = new Map<string, InView>();
   const result: Plan = { verdicts: [], orderRows: [], cancelRows: [], restockRows: [], stockChange: new Map() };
   const change = (productId: string, by: number) => {
     left.set(productId, (left.get(productId) ?? 0) + by);
@@ -119,7 +119,7 @@ export function plan(batch: readonly BatchEvent[], state: State): Plan {
     else if (left.get(order.productId)! < order.qty) reason = 'OUT_OF_STOCK';
     const row: OrderRow = { order, partition: source.partition, offset: source.offset, status: reason ? 'REJECTED' : 'ACCEPTED', reason, cancellation: null };
     result.orderRows.push(row);
-    known.set(id, { userId: order.userId, productId: order.productId, qty: order.qty, status: row.status, cancellationId: null, row });
+    inView.set(id, { userId: order.userId, productId: order.productId, qty: order.qty, status: row.status, cancellationId: null, row });
     if (reason) return void result.verdicts.push({ id, outcome: 'REJECTED', reason });
     change(order.productId, -order.qty);
     result.verdicts.push({ id, outcome: 'ACCEPTED' });
@@ -128,7 +128,7 @@ export function plan(batch: readonly BatchEvent[], state: State): Plan {
   function cancel(c: OrderCancelled): void {
     const id = c.cancellationId;
     const stored = state.orders.get(c.orderId);
-    const target = known.get(c.orderId) ?? (stored ? { ...stored, row: undefined } : undefined);
+    const target = inView.get(c.orderId) ?? (stored ? { ...stored, row: undefined } : undefined);
     // Another user's order, or one of another product, is unknown to this user: say nothing more.
     if (!target || target.userId !== c.userId || target.productId !== c.productId) return void result.verdicts.push({ id, outcome: 'REFUSED', reason: 'UNKNOWN_ORDER' });
     if (target.status === 'CANCELLED') {
@@ -137,7 +137,7 @@ export function plan(batch: readonly BatchEvent[], state: State): Plan {
     if (target.status === 'REJECTED') return void result.verdicts.push({ id, outcome: 'REFUSED', reason: 'NOT_ACCEPTED' });
     target.status = 'CANCELLED';
     target.cancellationId = id;
-    known.set(c.orderId, target);
+    inView.set(c.orderId, target);
     if (target.row) {
       target.row.status = 'CANCELLED';
       target.row.cancellation = { cancellationId: id, cancelledAt: c.cancelledAt };
