@@ -10,7 +10,8 @@ import Kafka from '@confluentinc/kafka-javascript';
 import { createAdmin, createProducer, disconnect } from '../src/kafka/clients.js';
 import { DeliveryTracker } from '../src/kafka/delivery.js';
 import { ensureTopics } from '../src/kafka/topics.js';
-import { createRegistry } from '../src/serde/registry.js';
+import { createRegistry, registryRest } from '../src/serde/registry.js';
+import { useContract } from '../src/serde/contract.js';
 import { OrderSerde, valueSubject } from '../src/serde/order-serde.js';
 import { benchConfig } from './support.js';
 
@@ -22,8 +23,8 @@ const config = benchConfig(tag, 6);
 const admin = createAdmin({ brokers: config.kafka.brokers });
 await ensureTopics(admin, [{ topic: config.kafka.ordersTopic, partitions: 6, replicationFactor: 1 }]);
 admin.disconnect();
-const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(config.kafka.ordersTopic));
-await serde.register();
+const serde = new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic));
+await useContract(serde, registryRest(config.registry));
 const value = () => serde.encode({ type: 'OrderCreated', event: { orderId: randomUUID(), userId: 'u1', productId: `P${Math.floor(Math.random() * 1000)}`, qty: 1, unitPrice: 1, totalPrice: 1, createdAt: Date.now() } });
 
 /** `concurrency` workers, each sending one message and awaiting its acknowledgement, like requests. */

@@ -6,7 +6,8 @@ import { loadConfig, type Config } from '../src/config/index.js';
 import { createAdmin, createConsumer, createProducer, disconnect, type IAdminClient, type Message } from '../src/kafka/clients.js';
 import { DeliveryTracker } from '../src/kafka/delivery.js';
 import { ensureTopics } from '../src/kafka/topics.js';
-import { createRegistry } from '../src/serde/registry.js';
+import { createRegistry, registryRest } from '../src/serde/registry.js';
+import { useContract } from '../src/serde/contract.js';
 import { OrderSerde, valueSubject } from '../src/serde/order-serde.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
@@ -63,8 +64,8 @@ export async function produceBacklog(options: BacklogOptions, log: (line: string
   admin.disconnect();
   const pool = createPool(config.database.url, 4);
   await migrate(pool);
-  const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(config.kafka.ordersTopic));
-  await serde.register();
+  const serde = new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic));
+  await useContract(serde, registryRest(config.registry));
 
   const products = Array.from({ length: options.products }, (_, i) => `${tag}-P${String(i).padStart(5, '0')}`);
   const meanQty = 3;

@@ -8,8 +8,10 @@ import { loadDemoCatalog } from './db/demo-catalog.js';
 import { createAdmin, createProducer, disconnect, type Producer } from './kafka/clients.js';
 import { DeliveryTracker } from './kafka/delivery.js';
 import { ensureTopics } from './kafka/topics.js';
-import { createRegistry } from './serde/registry.js';
+import { createRegistry, registryRest } from './serde/registry.js';
 import { OrderSerde, valueSubject } from './serde/order-serde.js';
+import { registryReachable, resolveContract, type Contract } from './serde/contract.js';
+import { withAdvisoryLock } from './db/lock.js';
 import { buildApp } from './api/app.js';
 import { VerdictWaiter } from './api/verdict-waiter.js';
 import { Publisher } from './api/publish.js';
@@ -57,9 +59,8 @@ export async function startService(config: Config, roles: Role[], options: Servi
     admin.disconnect();
   }
 
-  const registry = createRegistry(config.registry.url);
-  const serde = new OrderSerde(registry, valueSubject(ordersTopic));
-  log.info({ schemaId: await serde.register(), subject: valueSubject(ordersTopic) }, 'order schema registered');
+  const rest = registryRest(config.registry);
+  const serde = new OrderSerde(createRegistry(config.registry), valueSubject(ordersTopic));
 
   // One producer per process: orders from the api, dead letters from the processor.
   const producer = await createProducer(
@@ -83,10 +84,19 @@ export async function startService(config: Config, roles: Role[], options: Servi
     : undefined;
 
   let draining = false;
+  // The schema id is looked up in the background (below) while health and metrics already answer.
+  let contract: Contract | undefined;
+  let contractProblem = 'schema id not looked up yet';
   const checks: Record<string, Check> = {
     postgres: async () => void (await pool.query('SELECT 1')),
     kafka: metadataCheck(producer),
-    registry: async () => void (await registry.getLatestSchemaId(valueSubject(ordersTopic))),
+    schema: async () => {
+      if (!contract) throw new Error(contractProblem);
+    },
+    // Reported, not required once the schema id is known: the api encodes with it and the
+    // processor reads the writer schemas it cached, so a registry outage must not pull every
+    // replica out of the load balancer.
+    registry: () => registryReachable(rest, contract?.id),
     ...(processor ? { group: async () => { if (!processor.ready) throw new Error('not joined to the consumer group yet'); } } : {}),
     ...(verdicts ? { verdicts: async () => { if (!verdicts.listening) throw new Error('verdict listener not connected'); } } : {}),
   };
@@ -95,7 +105,7 @@ export async function startService(config: Config, roles: Role[], options: Servi
     log,
     bodyLimitBytes: config.http.bodyLimitBytes,
     metrics,
-    health: { isDraining: () => draining, checks },
+    health: { isDraining: () => draining, checks, advisory: ['registry'] },
     extraRoutes: (scope) => {
       scope.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
         reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
@@ -112,14 +122,50 @@ export async function startService(config: Config, roles: Role[], options: Servi
       : {}),
   });
 
-  await processor?.start();
   await app.listen({ host: config.http.host, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  log.info({ port, roles }, 'order-stream started');
+  log.info({ port, roles }, 'listening (not ready until the schema id is known)');
+
+  // The registry may be down, slow, or not hold our schema yet (the deploy step has not run): keep
+  // retrying with backoff, not ready meanwhile, never exit. Then start the roles.
+  let stopped: () => void = () => undefined;
+  const stopping = new Promise<void>((resolve) => (stopped = resolve));
+  const starting = (async () => {
+    const subject = valueSubject(ordersTopic);
+    for (let attempt = 1; !draining; attempt++) {
+      try {
+        contract = await resolveContract({
+          rest,
+          subject,
+          schema: serde.schemaText,
+          autoRegister: config.registry.autoRegister,
+          exclusive: (work) => withAdvisoryLock(pool, `schema:${subject}`, work),
+        });
+        break;
+      } catch (err) {
+        const delayMs = Math.round(Math.min(15_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+        contractProblem = `${(err as Error).message} (attempt ${attempt}; retrying in ${delayMs} ms)`;
+        log.warn({ err: (err as Error).message, attempt, delayMs, subject }, 'schema id not found yet, retrying');
+        await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, delayMs))]);
+      }
+    }
+    if (!contract || draining) return;
+    serde.useSchemaId(contract.id);
+    if (contract.warning) log.warn(contract.warning);
+    log.info({ subject, schemaId: contract.id, version: contract.version, registered: contract.registered }, contract.registered ? 'order schema registered' : 'order schema found');
+    await processor?.start();
+    log.info({ port, roles }, 'order-stream started');
+  })().catch((err: Error) => {
+    // Not the registry (retried above): the consumer could not be created. Exit for a clean restart.
+    log.fatal({ err }, 'start-up failed; exiting');
+    setImmediate(() => process.exit(1));
+  });
 
   async function stop(): Promise<void> {
     draining = true;
+    stopped();
+    await starting; // a role half-started finishes starting, then stops below
     await app.close(); // in-flight requests finish; new ones get 503
     await processor?.stop(); // the batch in flight is applied and committed, then the group is left
     await verdicts?.stop();

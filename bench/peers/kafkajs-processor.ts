@@ -12,7 +12,7 @@ import type { BatchEvent } from '../../src/processor/plan.js';
 
 const config = loadConfig();
 const pool = createPool(config.database.url, config.database.poolMax);
-const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(config.kafka.ordersTopic));
+const serde = new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic));
 const kafka = new Kafka({ clientId: 'bench-kafkajs-peer', brokers: config.kafka.brokers.split(','), logLevel: process.env.PEER_LOG ? logLevel.INFO : logLevel.NOTHING });
 const consumer = kafka.consumer({ groupId: config.kafka.groupId, maxBytesPerPartition: 1_048_576 });
 consumer.on(consumer.events.CRASH, (event) => {

@@ -9,6 +9,8 @@ export interface HealthOptions {
   checks: Record<string, Check>;
   /** Set on shutdown so the load balancer drains this instance before it stops listening. */
   isDraining: () => boolean;
+  /** Checks shown in /readyz but not required for readiness: the role keeps working without them. */
+  advisory?: readonly string[];
   checkTimeoutMs?: number;
 }
 
@@ -33,7 +35,7 @@ export function healthRoutes(app: FastifyInstance, options: HealthOptions): void
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const results = await runChecks(options.checks, timeout);
-    const ready = !options.isDraining() && Object.values(results).every((r) => r === 'ok');
+    const ready = !options.isDraining() && Object.entries(results).every(([name, r]) => r === 'ok' || options.advisory?.includes(name));
     if (options.isDraining()) results.shutdown = 'draining';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results });
   });

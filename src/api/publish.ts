@@ -5,7 +5,7 @@
 // same Idempotency-Key, which gives the same event id, so the event is applied at most once.
 import type { FastifyBaseLogger } from 'fastify';
 import type { DeliveryTracker } from '../kafka/delivery.js';
-import type { OrderSerde } from '../serde/order-serde.js';
+import { SchemaNotResolvedError, type OrderSerde } from '../serde/order-serde.js';
 import type { OrderEvent } from '../domain/order.js';
 import type { Verdict } from '../domain/verdict.js';
 import type { VerdictWaiter } from './verdict-waiter.js';
@@ -38,11 +38,19 @@ export class Publisher {
    */
   async publish(e: OrderEvent, id: string, waitSeconds: number | undefined, log: FastifyBaseLogger): Promise<Published> {
     const { serde, delivery, waiter, topic, produceTimeoutMs } = this.options;
+    let value: Buffer;
+    try {
+      value = serde.encode(e);
+    } catch (err) {
+      // Start-up has not found the schema id yet (the registry is down or lacks our schema).
+      if (!(err instanceof SchemaNotResolvedError)) throw err;
+      throw serviceUnavailable(`schema registry: the schema id of ${e.type} events is not known yet; retry with the same Idempotency-Key`, 2);
+    }
     // Registered before producing, so a verdict that arrives before the acknowledgement is not missed.
     const waiting = waitSeconds ? waiter.wait(id, waitSeconds * 1000) : undefined;
     try {
       // librdkafka gives up at produceTimeoutMs (message.timeout.ms); the timer is only a safety net.
-      await withTimeout(delivery.send({ topic, key: e.event.productId, value: serde.encode(e) }), produceTimeoutMs + 1000, 'no acknowledgement');
+      await withTimeout(delivery.send({ topic, key: e.event.productId, value }), produceTimeoutMs + 1000, 'no acknowledgement');
     } catch (err) {
       waiting?.cancel();
       log.warn({ err: (err as Error).message, type: e.type, id }, 'event not acknowledged by Kafka');

@@ -1,12 +1,13 @@
 // order-stream produce — a load generator, the counterpart of the notes' console producer: random
-// events straight into ORDERS_TOPIC, Avro-encoded and registered like the api's — orders at the
+// events straight into ORDERS_TOPIC, Avro-encoded with the api's schema id — orders at the
 // demo catalog's prices, and optionally cancellations of this run's orders and restocks.
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { createProducer, disconnect } from '../kafka/clients.js';
 import { DeliveryTracker } from '../kafka/delivery.js';
-import { createRegistry } from '../serde/registry.js';
+import { createRegistry, registryRest } from '../serde/registry.js';
+import { useContract } from '../serde/contract.js';
 import { OrderSerde, valueSubject } from '../serde/order-serde.js';
 import { demoProductId, demoUnitPrice } from '../db/demo-catalog.js';
 import type { OrderCreated, OrderEvent } from '../domain/order.js';
@@ -62,8 +63,8 @@ export async function runProduce(args: string[]): Promise<number> {
   if (cancels + restocks > 100) throw new Error('--cancels and --restocks add up to more than 100 percent');
 
   const config = loadConfig();
-  const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(config.kafka.ordersTopic));
-  await serde.register();
+  const serde = new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic));
+  await useContract(serde, registryRest(config.registry), config.registry.autoRegister);
   const producer = await createProducer({ brokers: config.kafka.brokers, security: config.kafka.security, clientId: 'order-stream-produce' });
   const delivery = new DeliveryTracker(producer);
 

@@ -26,7 +26,7 @@ export async function runTail(args: string[]): Promise<number> {
   if (!(max > 0)) throw new Error(`--max must be a positive number (got ${values.max})`);
   const config = loadConfig();
   const topic = values.topic ?? config.kafka.ordersTopic;
-  const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(config.kafka.ordersTopic));
+  const serde = new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic));
 
   const admin = createAdmin({ brokers: config.kafka.brokers, security: config.kafka.security, clientId: 'order-stream-tail' });
   const partitions = await describePartitions(admin, topic).finally(() => admin.disconnect());

@@ -17,13 +17,22 @@ export interface Config {
     replicationFactor: number;
     groupId: string;
   };
-  registry: { url: string };
+  registry: RegistryConfig;
   database: { url: string; poolMax: number };
   http: { host: string; port: number; bodyLimitBytes: number };
   api: { produceTimeoutMs: number; maxWaitSeconds: number };
   processor: { batchMaxMessages: number; batchMaxBytes: number; batchWaitMs: number; applyConcurrency: number };
   shutdownTimeoutMs: number;
   logLevel: string;
+}
+
+export interface RegistryConfig {
+  /** Base URL without user-info: credentials live in `auth` only, so the URL is safe to log. */
+  url: string;
+  /** HTTP basic auth, from SCHEMA_REGISTRY_USERNAME / _PASSWORD or the URL's user-info. */
+  auth?: { username: string; password: string };
+  /** Whether a replica may register the order schema when the subject lacks it. */
+  autoRegister: boolean;
 }
 
 export class ConfigError extends Error {
@@ -55,7 +64,7 @@ function readJson(file: string, problems: string[]): Raw {
 function parse(setting: Setting, value: unknown, problems: string[]): string | number | undefined {
   const shown = setting.secret ? '(hidden)' : JSON.stringify(value);
   const fail = (why: string) => void problems.push(`${setting.name} ${why} (got ${shown})`);
-  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : undefined;
+  const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value === 'string' ? value.trim() : undefined;
   if (text === undefined) return fail('must be a string or a number');
   switch (setting.kind) {
     case 'integer': {
@@ -86,6 +95,9 @@ function parse(setting: Setting, value: unknown, problems: string[]): string | n
       return text;
     case 'optional':
       return text;
+    case 'boolean':
+      if (!/^(true|false)$/i.test(text)) return fail('must be true or false');
+      return text.toLowerCase();
   }
 }
 
@@ -112,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
   if (protocol.startsWith('sasl') && !(values.KAFKA_SASL_MECHANISM && values.KAFKA_SASL_USERNAME && values.KAFKA_SASL_PASSWORD)) {
     problems.push('KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with a sasl_* KAFKA_SECURITY_PROTOCOL');
   }
+  const registry = registryConfig(values, problems);
   if (problems.length) throw new ConfigError(problems);
 
   const str = (n: SettingName) => String(values[n]);
@@ -126,7 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
       replicationFactor: num('ORDERS_TOPIC_REPLICATION'),
       groupId: str('PROCESSOR_GROUP_ID'),
     },
-    registry: { url: str('SCHEMA_REGISTRY_URL') },
+    registry: registry!,
     database: { url: str('DATABASE_URL'), poolMax: num('DATABASE_POOL_MAX') },
     http: { host: str('HOST'), port: num('PORT'), bodyLimitBytes: num('HTTP_BODY_LIMIT_BYTES') },
     api: { produceTimeoutMs: num('API_PRODUCE_TIMEOUT_MS'), maxWaitSeconds: num('API_MAX_WAIT_SECONDS') },
@@ -138,6 +151,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
     },
     shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS'),
     logLevel: str('LOG_LEVEL'),
+  };
+}
+
+/** Credentials from the settings or the URL's user-info (not both), taken out of the URL. */
+function registryConfig(values: Record<string, string | number>, problems: string[]): RegistryConfig | undefined {
+  if (values.SCHEMA_REGISTRY_URL === undefined) return undefined;
+  const url = new URL(String(values.SCHEMA_REGISTRY_URL));
+  const inUrl = url.username !== '' || url.password !== '';
+  const fromUrl = { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  url.username = '';
+  url.password = '';
+  const username = String(values.SCHEMA_REGISTRY_USERNAME ?? '');
+  const password = String(values.SCHEMA_REGISTRY_PASSWORD ?? '');
+  const inSettings = username !== '' || password !== '';
+  if (inSettings && inUrl) problems.push('give the registry credentials either in SCHEMA_REGISTRY_URL or in SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD, not both');
+  if (inSettings && (username === '' || password === '')) problems.push('SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD go together (basic auth): set both or neither');
+  const auth = inSettings ? { username, password } : inUrl ? fromUrl : undefined;
+  return {
+    url: url.toString().replace(/\/$/, ''),
+    ...(auth ? { auth } : {}),
+    autoRegister: values.SCHEMA_AUTO_REGISTER === 'true',
   };
 }
 

@@ -1,7 +1,7 @@
 // The configuration contract: every setting the service reads, its environment variable, default
 // and limits. The README table, config/*.json, deploy manifests and tests all use these names.
 
-export type Kind = 'string' | 'integer' | 'url' | 'brokers' | 'level' | 'topic' | 'optional';
+export type Kind = 'string' | 'integer' | 'url' | 'brokers' | 'level' | 'topic' | 'optional' | 'boolean';
 
 export interface Setting {
   readonly name: string;
@@ -22,7 +22,10 @@ export const SETTINGS = [
   { name: 'KAFKA_SASL_USERNAME', kind: 'optional', default: '', description: 'SASL user name' },
   { name: 'KAFKA_SASL_PASSWORD', kind: 'optional', default: '', description: 'SASL password', secret: true },
   { name: 'KAFKA_SSL_CA_LOCATION', kind: 'optional', default: '', description: 'CA bundle file to verify the brokers (empty: system CAs)' },
-  { name: 'SCHEMA_REGISTRY_URL', kind: 'url', description: 'Confluent-compatible Schema Registry base URL', secret: true },
+  { name: 'SCHEMA_REGISTRY_URL', kind: 'url', description: 'Confluent-compatible Schema Registry base URL (may carry user:password@ for basic auth)', secret: true },
+  { name: 'SCHEMA_REGISTRY_USERNAME', kind: 'optional', default: '', description: 'Registry basic-auth user (Confluent Cloud API key, Karapace or Apicurio user); with SCHEMA_REGISTRY_PASSWORD' },
+  { name: 'SCHEMA_REGISTRY_PASSWORD', kind: 'optional', default: '', description: 'Registry basic-auth password (Confluent Cloud API secret)', secret: true },
+  { name: 'SCHEMA_AUTO_REGISTER', kind: 'boolean', default: 'false', description: 'Replicas register the order schema when the subject lacks it (true in config/development.json and test.json); otherwise `order-stream migrate` must have' },
   { name: 'DATABASE_URL', kind: 'url', description: 'PostgreSQL connection URL', secret: true },
   { name: 'PORT', kind: 'integer', default: 8080, min: 0, max: 65535, description: 'HTTP port (API, health, metrics)' },
   { name: 'HOST', kind: 'string', default: '0.0.0.0', description: 'HTTP listen address' },

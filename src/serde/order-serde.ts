@@ -2,9 +2,10 @@
 // TopicNameStrategy) is a top-level union of the three event records (schemas/order-events.avsc),
 // so one subject and one compatibility check cover every event type of the topic, and the union
 // is BACKWARD compatible with the first version (a bare OrderCreated record): old messages decode.
-// Encoding is synchronous on the hot path: the schema id is found once at start-up and framed in
-// front of every record. Decoding resolves each writer schema (by the id in the message) against
-// our reader schema once, so producers on an older or newer compatible version are read correctly.
+// Encoding is synchronous on the hot path: the schema id of our contract is looked up once at
+// start-up (contract.ts) and framed in front of every record. Decoding resolves each writer schema
+// (by the id in the message) against our reader schema once, so producers on an older or newer
+// compatible version are read correctly.
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import type { SchemaRegistry } from './registry.js';
@@ -31,13 +32,12 @@ export class AvroDecodeError extends Error {
   override readonly name = 'AvroDecodeError';
 }
 
+/** encode() before the contract was looked up: the registry has not answered yet (transient). */
+export class SchemaNotResolvedError extends Error {
+  override readonly name = 'SchemaNotResolvedError';
+}
+
 type Resolver = ReturnType<avro.Type['createResolver']>;
-type RegistryApi = {
-  Subject: {
-    register(args: { subject: string; body: { schema: string } }): Promise<{ data(): { id: number } }>;
-    updateConfig(args: { subject: string; body: { compatibility: string } }): Promise<unknown>;
-  };
-};
 
 export class OrderSerde {
   private readonly readerType: avro.Type;
@@ -56,19 +56,20 @@ export class OrderSerde {
     this.readerType = avro.Type.forSchema(JSON.parse(schema) as avro.Schema, { wrapUnions: 'auto' });
   }
 
-  /**
-   * Registers the schema under the subject and remembers its id. Through the client's REST layer:
-   * its register() refuses schemas without a top-level name, and ours is a union.
-   */
-  async register(): Promise<number> {
-    const api = (this.registry as unknown as { api: RegistryApi }).api;
-    const response = await api.Subject.register({ subject: this.subject, body: { schema: JSON.stringify(JSON.parse(this.schema)) } });
-    const { id } = response.data();
-    // Every later version is checked BACKWARD (the subject must exist for Apicurio to take this).
-    await api.Subject.updateConfig({ subject: this.subject, body: { compatibility: 'BACKWARD' } });
+  /** The subject this serde's contract lives under (TopicNameStrategy). */
+  get subjectName(): string {
+    return this.subject;
+  }
+
+  /** The schema text this serde reads and writes with. */
+  get schemaText(): string {
+    return this.schema;
+  }
+
+  /** Takes the id that contract.ts found (or registered) for our schema; encode() frames it. */
+  useSchemaId(id: number): void {
     this.schemaId = id;
     this.resolvers.set(id, this.readerType.createResolver(this.readerType));
-    return id;
   }
 
   get registeredId(): number {
@@ -76,7 +77,7 @@ export class OrderSerde {
   }
 
   encode(e: OrderEvent): Buffer {
-    if (this.schemaId < 0) throw new Error('OrderSerde.register() must run before encode()');
+    if (this.schemaId < 0) throw new SchemaNotResolvedError(`the schema id of ${this.subject} is not known yet (registry)`);
     return frame(this.schemaId, this.readerType.toBuffer({ [NAMESPACE + e.type]: e.event }));
   }
 

@@ -9,7 +9,8 @@
 import { expect } from 'chai';
 import avro from 'avsc';
 import { eventually, makeOrder, orderMessage, produceAll, putProducts, startProcessor, stockOf, testBed, totals, type TestBed } from '../support/fixtures.js';
-import { createRegistry } from '../../src/serde/registry.js';
+import { createRegistry, registryRest } from '../../src/serde/registry.js';
+import { registerContract, useContract } from '../../src/serde/contract.js';
 import { ORDER_CREATED_SCHEMA, ORDER_EVENTS_SCHEMA, OrderSerde, valueSubject } from '../../src/serde/order-serde.js';
 import { frame } from '../../src/serde/wire.js';
 import type { Processor } from '../../src/processor/processor.js';
@@ -22,9 +23,9 @@ function withField(field: object): string {
   return JSON.stringify(union.map((r) => (r.name === 'OrderCreated' ? { ...r, fields: [...r.fields, field] } : r)));
 }
 
-async function registrationError(serde: OrderSerde): Promise<{ status?: number } | undefined> {
+async function registrationError(serde: OrderSerde, bed: TestBed): Promise<{ status?: number } | undefined> {
   try {
-    await serde.register();
+    await registerContract({ rest: registryRest(bed.config.registry), subject: serde.subjectName, schema: serde.schemaText });
     return undefined;
   } catch (err) {
     return err as { status?: number };
@@ -49,13 +50,13 @@ describe('schema evolution (real registry)', () => {
     await putProducts(bed.pool, { [product]: 100 });
     // A subject as it was before the union: the v1 record alone, with a message written with it.
     const history = `${bed.tag}-history-value`;
-    const v1 = new OrderSerde(createRegistry(bed.config.registry.url), history, ORDER_CREATED_SCHEMA);
-    const v1Id = await v1.register();
+    const v1 = new OrderSerde(createRegistry(bed.config.registry), history, ORDER_CREATED_SCHEMA);
+    const { id: v1Id } = await useContract(v1, registryRest(bed.config.registry));
     const old = makeOrder(bed, product, 4);
     const oldMessage = frame(v1Id, avro.Type.forSchema(JSON.parse(ORDER_CREATED_SCHEMA) as avro.Schema).toBuffer(old));
     // The union registers on top of it: the registry's own BACKWARD check passes.
-    const union = new OrderSerde(createRegistry(bed.config.registry.url), history);
-    const unionId = await union.register();
+    const union = new OrderSerde(createRegistry(bed.config.registry), history);
+    const { id: unionId } = await useContract(union, registryRest(bed.config.registry));
     expect(unionId).not.to.equal(v1Id);
 
     processor = await startProcessor(bed);
@@ -73,8 +74,8 @@ describe('schema evolution (real registry)', () => {
     const product = `${bed.tag}-E`;
     await putProducts(bed.pool, { [product]: 100 });
     processor ??= await startProcessor(bed);
-    const writerV2 = new OrderSerde(createRegistry(bed.config.registry.url), subject(), withField({ name: 'couponCode', type: ['null', 'string'], default: null }));
-    const v2Id = await writerV2.register();
+    const writerV2 = new OrderSerde(createRegistry(bed.config.registry), subject(), withField({ name: 'couponCode', type: ['null', 'string'], default: null }));
+    const { id: v2Id } = await useContract(writerV2, registryRest(bed.config.registry));
     expect(v2Id).not.to.equal(bed.serde.registeredId);
 
     const before = await totals(bed.pool, bed.tag);
@@ -88,7 +89,7 @@ describe('schema evolution (real registry)', () => {
   });
 
   it('reads records of today\'s union with a newer reader, filling the default', async () => {
-    const readerV2 = new OrderSerde(createRegistry(bed.config.registry.url), subject(), withField({ name: 'couponCode', type: ['null', 'string'], default: null }));
+    const readerV2 = new OrderSerde(createRegistry(bed.config.registry), subject(), withField({ name: 'couponCode', type: ['null', 'string'], default: null }));
     const message = bed.serde.encode({ type: 'OrderCreated', event: makeOrder(bed, 'P', 1) });
     await readerV2.prepare([message]);
     const decoded = readerV2.decode(message);
@@ -97,13 +98,13 @@ describe('schema evolution (real registry)', () => {
   });
 
   it('refuses a new field without a default', async () => {
-    const writer = new OrderSerde(createRegistry(bed.config.registry.url), subject(), withField({ name: 'warehouse', type: 'string' }));
-    expect((await registrationError(writer))?.status).to.equal(409);
+    const writer = new OrderSerde(createRegistry(bed.config.registry), subject(), withField({ name: 'warehouse', type: 'string' }));
+    expect((await registrationError(writer, bed))?.status).to.equal(409);
   });
 
   it('refuses dropping an event type the topic may hold', async () => {
     const union = (JSON.parse(ORDER_EVENTS_SCHEMA) as Union).filter((r) => r.name !== 'StockAdded');
-    const writer = new OrderSerde(createRegistry(bed.config.registry.url), subject(), JSON.stringify(union));
-    expect((await registrationError(writer))?.status).to.equal(409);
+    const writer = new OrderSerde(createRegistry(bed.config.registry), subject(), JSON.stringify(union));
+    expect((await registrationError(writer, bed))?.status).to.equal(409);
   });
 });

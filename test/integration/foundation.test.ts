@@ -7,7 +7,8 @@ import { consumeExactly } from '../support/consume.js';
 import { createAdmin, createConsumer, createProducer, disconnect, type IAdminClient } from '../../src/kafka/clients.js';
 import { DeliveryTracker } from '../../src/kafka/delivery.js';
 import { describePartitions, ensureTopic } from '../../src/kafka/topics.js';
-import { createRegistry } from '../../src/serde/registry.js';
+import { createRegistry, registryRest } from '../../src/serde/registry.js';
+import { useContract } from '../../src/serde/contract.js';
 import { ORDER_CREATED_SCHEMA, OrderSerde, UnknownSchemaError, valueSubject } from '../../src/serde/order-serde.js';
 import { frame } from '../../src/serde/wire.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
@@ -27,8 +28,8 @@ describe('foundation (real Kafka, Schema Registry, PostgreSQL)', () => {
   it('registers the order schema, produces with the native client and decodes what it consumes, byte for byte', async () => {
     const topic = unique('smoke-orders');
     await ensureTopic(admin, { topic, partitions: 3, replicationFactor: 1 });
-    const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(topic));
-    const schemaId = await serde.register();
+    const serde = new OrderSerde(createRegistry(config.registry), valueSubject(topic));
+    const { id: schemaId } = await useContract(serde, registryRest(config.registry));
     expect(schemaId).to.be.a('number').greaterThan(0);
 
     const order: OrderCreated = {
@@ -61,7 +62,7 @@ describe('foundation (real Kafka, Schema Registry, PostgreSQL)', () => {
       expect(message!.partition).to.equal(delivered.partition);
 
       // A fresh serde knows nothing cached: it must fetch the writer schema by id from the registry.
-      const reader = new OrderSerde(createRegistry(config.registry.url), valueSubject(topic));
+      const reader = new OrderSerde(createRegistry(config.registry), valueSubject(topic));
       await reader.prepare([value]);
       const decoded = reader.decode(value);
       expect(decoded.type).to.equal('OrderCreated');
@@ -72,7 +73,7 @@ describe('foundation (real Kafka, Schema Registry, PostgreSQL)', () => {
   });
 
   it('reports a schema id the registry does not know as a permanent decode error', async () => {
-    const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(unique('nobody')));
+    const serde = new OrderSerde(createRegistry(config.registry), valueSubject(unique('nobody')));
     const message = frame(987_654_321, Buffer.from([2, 0]));
     await serde.prepare([message]);
     expect(() => serde.decode(message)).to.throw(UnknownSchemaError, /987654321/);

@@ -10,15 +10,17 @@ const root = new URL('../../', import.meta.url).pathname;
 export interface Child {
   process: ChildProcess;
   exited: Promise<number | null>;
-  /** Resolves with the port once the role logged that it started. */
   /** Resolves with the port once the role logged that it started (needs LOG_LEVEL info or lower). */
   started: Promise<number>;
+  /** Resolves with the port once health and metrics answer, before the role may be ready. */
+  listening: Promise<number>;
 }
 
 export function envFor(config: Config, extra: Record<string, string> = {}): Record<string, string> {
   return {
     KAFKA_BROKERS: config.kafka.brokers,
     SCHEMA_REGISTRY_URL: config.registry.url,
+    ...(config.registry.auth ? { SCHEMA_REGISTRY_USERNAME: config.registry.auth.username, SCHEMA_REGISTRY_PASSWORD: config.registry.auth.password } : {}),
     DATABASE_URL: config.database.url,
     ORDERS_TOPIC: config.kafka.ordersTopic,
     ORDERS_DLQ_TOPIC: config.kafka.dlqTopic,
@@ -40,18 +42,26 @@ export function spawnRole(role: 'api' | 'processor' | 'all', env: Record<string,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.pipe(log);
-  const started = new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      log.write(chunk);
-      buffered += chunk.toString();
-      const match = buffered.match(/"port":(\d+),"roles".*"msg":"order-stream started"/);
-      if (match) resolve(Number(match[1]));
-      if (buffered.length > 1_000_000) buffered = buffered.slice(-10_000);
-    });
-    child.once('exit', (code) => reject(new Error(`${role} exited with ${code} before it started; see .stack/test-logs/${logName}.log`)));
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    buffered += chunk.toString();
+    if (buffered.length > 1_000_000) buffered = buffered.slice(-10_000);
   });
-  started.catch(() => undefined);
+  const logged = (pattern: RegExp, what: string) => {
+    const found = new Promise<number>((resolve, reject) => {
+      const look = () => {
+        const match = buffered.match(pattern);
+        if (match) resolve(Number(match[1]));
+      };
+      child.stdout!.on('data', look);
+      child.once('exit', (code) => reject(new Error(`${role} exited with ${code} before it ${what}; see .stack/test-logs/${logName}.log`)));
+    });
+    found.catch(() => undefined);
+    return found;
+  };
+  const started = logged(/"port":(\d+),"roles".*"msg":"order-stream started"/, 'started');
+  const listening = logged(/"port":(\d+),"roles".*"msg":"listening/, 'listened');
   const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { process: child, exited, started };
+  return { process: child, exited, started, listening };
 }

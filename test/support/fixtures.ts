@@ -6,7 +6,8 @@ import type { Config } from '../../src/config/index.js';
 import { createAdmin, createProducer, disconnect, type Producer } from '../../src/kafka/clients.js';
 import { DeliveryTracker, type OutgoingMessage } from '../../src/kafka/delivery.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
-import { createRegistry } from '../../src/serde/registry.js';
+import { createRegistry, registryRest } from '../../src/serde/registry.js';
+import { useContract } from '../../src/serde/contract.js';
 import { OrderSerde, valueSubject } from '../../src/serde/order-serde.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -45,8 +46,8 @@ export async function testBed(partitions = 6, overrides: Record<string, string> 
   admin.disconnect();
   const pool = createPool(config.database.url, 8);
   await migrate(pool);
-  const serde = new OrderSerde(createRegistry(config.registry.url), valueSubject(config.kafka.ordersTopic));
-  await serde.register();
+  const serde = new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic));
+  await useContract(serde, registryRest(config.registry));
   const producer = await createProducer({ brokers: config.kafka.brokers });
   const delivery = new DeliveryTracker(producer);
   return {

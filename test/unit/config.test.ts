@@ -43,6 +43,37 @@ describe('configuration', () => {
     expect(() => loadConfig(required, configDir({ 'default.json': '{ nope' }))).to.throw(ConfigError, /default\.json/);
   });
 
+  it('takes registry basic auth from the settings or the URL user-info, never keeping it in the URL', () => {
+    const fromSettings = loadConfig({ ...required, SCHEMA_REGISTRY_USERNAME: 'key', SCHEMA_REGISTRY_PASSWORD: 's3cret' }, configDir({}));
+    expect(fromSettings.registry).to.deep.include({ url: 'http://registry:8081', auth: { username: 'key', password: 's3cret' } });
+    const fromUrl = loadConfig({ ...required, SCHEMA_REGISTRY_URL: 'https://ke%40y:p%3Ass@registry.example/apis/ccompat/v6' }, configDir({}));
+    expect(fromUrl.registry).to.deep.include({ url: 'https://registry.example/apis/ccompat/v6', auth: { username: 'ke@y', password: 'p:ss' } });
+    expect(loadConfig(required, configDir({})).registry.auth).to.equal(undefined);
+  });
+
+  it('refuses half or doubled registry credentials without echoing the password', () => {
+    const half = () => loadConfig({ ...required, SCHEMA_REGISTRY_PASSWORD: 'hunter2' }, configDir({}));
+    expect(half).to.throw(ConfigError, /SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD go together/);
+    const doubled = () =>
+      loadConfig({ ...required, SCHEMA_REGISTRY_URL: 'http://u:hunter2@registry:8081', SCHEMA_REGISTRY_USERNAME: 'u', SCHEMA_REGISTRY_PASSWORD: 'hunter2' }, configDir({}));
+    expect(doubled).to.throw(ConfigError, /either in SCHEMA_REGISTRY_URL or in SCHEMA_REGISTRY_USERNAME/);
+    for (const attempt of [half, doubled]) {
+      try {
+        attempt();
+      } catch (err) {
+        expect((err as Error).message).not.to.include('hunter2');
+      }
+    }
+  });
+
+  it('auto-registers the schema in development and tests only, unless told otherwise', () => {
+    expect(loadConfig({ ...required, NODE_ENV: 'production' }).registry.autoRegister).to.equal(false);
+    expect(loadConfig({ ...required, NODE_ENV: 'development' }).registry.autoRegister).to.equal(true);
+    expect(loadConfig({ ...required, NODE_ENV: 'test' }).registry.autoRegister).to.equal(true);
+    expect(loadConfig({ ...required, NODE_ENV: 'development', SCHEMA_AUTO_REGISTER: 'false' }).registry.autoRegister).to.equal(false);
+    expect(() => loadConfig({ ...required, SCHEMA_AUTO_REGISTER: 'yes' }, configDir({}))).to.throw(ConfigError, /SCHEMA_AUTO_REGISTER must be true or false/);
+  });
+
   it('ships config files that are valid for every environment', () => {
     for (const NODE_ENV of ['development', 'test', 'production']) {
       expect(() => loadConfig({ ...required, NODE_ENV })).not.to.throw();
