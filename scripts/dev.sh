@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# npm run dev — bring the local stack up, load the demo catalog, run both roles in one process.
+# npm run dev — bring the local stack up, run the deploy step (migrate), load the demo catalog, run
+# both roles in one process.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -8,4 +9,6 @@ set -a
 source .stack/env
 set +a
 export NODE_ENV=${NODE_ENV:-development} PORT=${PORT:-8080} HOST=${HOST:-127.0.0.1}
+# The deploy step, as in production: database migrations and the order schema registered.
+node --import tsx src/main.ts migrate
 exec node --import tsx src/main.ts all --demo-catalog
