@@ -84,8 +84,12 @@ export async function listVersions(rest: RegistryRest, subject: string): Promise
 
 /** The newest version of the subject whose schema equals ours; duplicates of it are harmless. */
 export async function findContract(rest: RegistryRest, subject: string, schema: string): Promise<Omit<Contract, 'registered'> | undefined> {
+  return (await lookUp(rest, subject, schema)).found;
+}
+
+async function lookUp(rest: RegistryRest, subject: string, schema: string): Promise<{ found?: Omit<Contract, 'registered'>; versions: number }> {
   const versions = await listVersions(rest, subject);
-  for (const version of versions.reverse()) {
+  for (const version of [...versions].reverse()) {
     let found: SubjectVersion;
     try {
       found = await rest.request<SubjectVersion>('GET', `${path(subject)}/versions/${version}`);
@@ -93,9 +97,9 @@ export async function findContract(rest: RegistryRest, subject: string, schema: 
       if (notFound(err)) continue; // deleted between the listing and the read
       throw err;
     }
-    if ((found.schemaType ?? 'AVRO') === 'AVRO' && sameSchema(found.schema, schema)) return { subject, id: found.id, version: found.version };
+    if ((found.schemaType ?? 'AVRO') === 'AVRO' && sameSchema(found.schema, schema)) return { found: { subject, id: found.id, version: found.version }, versions: versions.length };
   }
-  return undefined;
+  return { versions: versions.length };
 }
 
 /**
@@ -107,9 +111,9 @@ export async function registerContract(options: ContractOptions): Promise<Contra
   const { rest, subject, schema } = options;
   const exclusive = options.exclusive ?? (<T>(work: () => Promise<T>) => work());
   return exclusive(async () => {
-    const existing = await findContract(rest, subject, schema);
-    if (existing) return { ...existing, registered: false };
-    const isNew = (await listVersions(rest, subject)).length === 0;
+    const before = await lookUp(rest, subject, schema);
+    if (before.found) return { ...before.found, registered: false };
+    const isNew = before.versions === 0;
     try {
       await rest.request<{ id: number }>('POST', `${path(subject)}/versions`, { schema: JSON.stringify(JSON.parse(schema)) });
     } catch (err) {
