@@ -13,7 +13,7 @@ import { createPool, type Pool } from '../../src/db/pool.js';
 import { migrate } from '../../src/db/migrate.js';
 import { registryRest, type RegistryRest } from '../../src/serde/registry.js';
 import { findContract, listVersions, sameSchema } from '../../src/serde/contract.js';
-import { ORDER_CREATED_SCHEMA, valueSubject } from '../../src/serde/order-serde.js';
+import { ORDER_EVENTS_SCHEMA, valueSubject } from '../../src/serde/order-serde.js';
 
 function freshConfig(overrides: Record<string, string> = {}) {
   const tag = unique('roll');
@@ -72,7 +72,7 @@ describe('rollout of replicas against the real registry', function () {
       expect(replicas.map((r) => r.process.exitCode), 'no replica exited').to.deep.equal(Array(8).fill(null));
       const versions = await listVersions(rest, subject);
       expect(versions, `versions of ${subject} after round ${round}`).to.have.length(1);
-      const contract = await findContract(rest, subject, ORDER_CREATED_SCHEMA);
+      const contract = await findContract(rest, subject, ORDER_EVENTS_SCHEMA);
       expect(contract, 'the registered version is our schema').not.to.equal(undefined);
       firstId ??= contract!.id;
       expect(contract!.id, 'the same schema id in every round').to.equal(firstId);
@@ -111,7 +111,7 @@ describe('rollout of replicas against the real registry', function () {
   it('a subject holding duplicate identical versions: replicas start, migrate passes, orders flow', async () => {
     // Reproduce the deviation the way it happened: identical registrations at the same moment.
     // Should this registry not race this time, Apicurio's own API adds an identical version.
-    const body = JSON.stringify({ schema: JSON.stringify(JSON.parse(ORDER_CREATED_SCHEMA)) });
+    const body = JSON.stringify({ schema: JSON.stringify(JSON.parse(ORDER_EVENTS_SCHEMA)) });
     let fresh = freshConfig();
     let how = '';
     for (let attempt = 1; attempt <= 3 && !how; attempt++) {
@@ -125,7 +125,7 @@ describe('rollout of replicas against the real registry', function () {
     }
     if (!how) {
       const core = `${new URL(fresh.config.registry.url).origin}/apis/registry/v2/groups/default/artifacts/${fresh.subject}/versions`;
-      const response = await fetch(core, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ORDER_CREATED_SCHEMA });
+      const response = await fetch(core, { method: 'POST', headers: { 'content-type': 'application/json', 'x-registry-artifacttype': 'AVRO' }, body: ORDER_EVENTS_SCHEMA });
       expect(response.status, await response.text()).to.be.below(300);
       how = "Apicurio's core API";
     }
@@ -135,7 +135,7 @@ describe('rollout of replicas against the real registry', function () {
     expect(versions.length).to.be.at.least(2);
     for (const version of versions) {
       const { schema } = await rest.request<{ schema: string }>('GET', `/subjects/${subject}/versions/${version}`);
-      expect(sameSchema(schema, ORDER_CREATED_SCHEMA), `version ${version} is identical`).to.equal(true);
+      expect(sameSchema(schema, ORDER_EVENTS_SCHEMA), `version ${version} is identical`).to.equal(true);
     }
 
     const product = `${tag}-P`;
