@@ -26,8 +26,10 @@ describe('registry outages and authentication', function () {
   let bed: TestBed;
   let replicas: Replica[] = [];
   let proxy: RegistryProxy | undefined;
+  let bedOpen = false;
   beforeEach(async () => {
     bed = await testBed(4);
+    bedOpen = true;
   });
   afterEach(async () => {
     killReplicas(replicas);
@@ -35,7 +37,8 @@ describe('registry outages and authentication', function () {
     await proxy?.close();
     proxy = undefined;
     await startRegistry(); // whatever happened, the next test has its registry
-    await bed.close();
+    if (bedOpen) await bed.close();
+    bedOpen = false;
   });
 
   it('registry stopped under load and during start-up: running replicas keep producing and applying, new ones wait not ready, nothing lost', async () => {

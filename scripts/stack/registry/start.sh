@@ -16,8 +16,13 @@ url=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v6
 mkdir -p "$dir/data"
 
 answers() { curl -fsS -o /dev/null "$url/subjects"; }
+# A JVM start on a busy two-core machine can take minutes; REGISTRY_START_TIMEOUT bounds the wait.
+timeout=${REGISTRY_START_TIMEOUT:-180}
 
-if pid_alive "$pidfile" && answers; then
+# Already running (or still starting, after an earlier call gave up waiting): wait for it rather
+# than start a second one on the same port.
+if pid_alive "$pidfile"; then
+  wait_until "$timeout" answers || fail_with_log registry "$log"
   echo "$url" >"$dir/url"
   echo "registry: already up"
   exit 0
@@ -48,6 +53,6 @@ fi
 REGISTRY_DATASOURCE_URL="jdbc:h2:file:$dir/data/registry" nohup java -Xms64m -Xmx384m \
   -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" -jar "$runner" >"$log" 2>&1 &
 echo $! >"$pidfile"
-wait_until 90 answers || fail_with_log registry "$log"
+wait_until "$timeout" answers || fail_with_log registry "$log"
 echo "$url" >"$dir/url"
 echo "registry: up on $url (Apicurio Registry 2.1.5)"
