@@ -7,7 +7,7 @@ import { migrate } from './db/migrate.js';
 import { loadDemoCatalog } from './db/demo-catalog.js';
 import { createAdmin, createProducer, disconnect, type Producer } from './kafka/clients.js';
 import { DeliveryTracker } from './kafka/delivery.js';
-import { ensureTopics } from './kafka/topics.js';
+import { ensureTopics, topicSpecs } from './kafka/topics.js';
 import { createRegistry, registryRest } from './serde/registry.js';
 import { OrderSerde, valueSubject } from './serde/order-serde.js';
 import { registryReachable, resolveContract, type Contract } from './serde/contract.js';
@@ -49,12 +49,9 @@ export async function startService(config: Config, roles: Role[], options: Servi
   if (options.demoCatalog) log.info({ inserted: await loadDemoCatalog(pool) }, 'demo catalog loaded');
 
   const admin = createAdmin({ brokers: config.kafka.brokers, security: config.kafka.security, clientId: 'order-stream-admin' });
-  const { partitions, replicationFactor, ordersTopic, dlqTopic } = config.kafka;
+  const { ordersTopic } = config.kafka;
   try {
-    log.info({ topics: await ensureTopics(admin, [
-      { topic: ordersTopic, partitions, replicationFactor },
-      { topic: dlqTopic, partitions, replicationFactor },
-    ]) }, 'topics ready');
+    log.info({ topics: await ensureTopics(admin, topicSpecs(config.kafka)) }, 'topics ready');
   } finally {
     admin.disconnect();
   }

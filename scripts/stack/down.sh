@@ -8,5 +8,7 @@ export STACK_DIR=${STACK_DIR:-$root/.stack}
 status=0
 bash "$here/registry/stop.sh" || status=1
 bash "$here/kafka/stop.sh" || status=1
+# The throwaway three-broker cluster of scripts/test-cluster.sh, if an interrupted run left it up.
+[[ -d $STACK_DIR/cluster/kafka ]] && { STACK_DIR=$STACK_DIR/cluster bash "$here/kafka/stop.sh" || status=1; }
 bash "$here/postgres/stop.sh" || status=1
 exit $status

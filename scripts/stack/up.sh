@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # npm run stack:up — a real local Kafka (KRaft), Schema Registry and PostgreSQL on loopback, no Docker.
-# Idempotent: components already up are left alone. Writes .stack/env for tests and `npm run dev`.
+# Idempotent: components already up are left alone. Writes $STACK_DIR/env for tests and `npm run dev`.
+# KAFKA_BROKERS_COUNT=3 runs three Kafka nodes (scripts/stack/kafka/start.sh says how), and the
+# env file then asks the service for replication 3 and min ISR 2.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/scripts/stack
 export STACK_DIR=${STACK_DIR:-$root/.stack}
-export KAFKA_PORT=${KAFKA_PORT:-19092}
-export KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
 export REGISTRY_PORT=${REGISTRY_PORT:-18081}
 export PG_PORT=${PG_PORT:-15432}
-export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 mkdir -p "$STACK_DIR"
 
 started=$SECONDS
@@ -18,9 +17,14 @@ bash "$here/kafka/start.sh"
 bash "$here/registry/start.sh"
 
 registry_url=$(cat "$STACK_DIR/registry/url")
+brokers=$(cat "$STACK_DIR/kafka/brokers")
+replication=1 min_isr=1
+if [[ $brokers == *,* ]]; then replication=3 min_isr=2; fi
 cat >"$STACK_DIR/env" <<ENV
-KAFKA_BROKERS=$KAFKA_BROKERS
+KAFKA_BROKERS=$brokers
 SCHEMA_REGISTRY_URL=$registry_url
 DATABASE_URL=postgres://orderstream:orderstream@127.0.0.1:$PG_PORT/orderstream
+ORDERS_TOPIC_REPLICATION=$replication
+ORDERS_TOPIC_MIN_INSYNC_REPLICAS=$min_isr
 ENV
 echo "stack: up in $((SECONDS - started)) s — settings in $STACK_DIR/env"

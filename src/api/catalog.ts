@@ -52,13 +52,13 @@ export async function catalogRoutes(app: FastifyInstance, options: CatalogRoutes
 
   app.get<{ Querystring: { limit: number; after?: string } }>(
     '/catalog-service/catalogs',
-    { schema: { summary: 'Products, by productId', querystring: catalogQuery, response: { 200: { type: 'array', items: { $ref: 'CatalogItem#' } }, ...responses.errors(400) } } },
+    { schema: { summary: 'Products, by productId', querystring: catalogQuery, response: { 200: { type: 'array', items: { $ref: 'CatalogItem#' } }, ...responses.errors(400, 503) } } },
     async (request) => (await pool.query<CatalogRow>(LIST, [request.query.after ?? '', request.query.limit])).rows.map(toJson),
   );
 
   app.get<{ Params: { productId: string } }>(
     '/catalog-service/catalogs/:productId',
-    { schema: { summary: 'One product', params: productParams, response: { 200: { $ref: 'CatalogItem#' }, ...responses.errors(400, 404) } } },
+    { schema: { summary: 'One product', params: productParams, response: { 200: { $ref: 'CatalogItem#' }, ...responses.errors(400, 404, 503) } } },
     async (request) => {
       const row = await findProduct(request.params.productId);
       if (!row) throw new HttpError(404, `product ${request.params.productId} not found`);
@@ -108,7 +108,7 @@ export async function catalogRoutes(app: FastifyInstance, options: CatalogRoutes
         summary: 'Create or replace a product (stock included)',
         params: productParams,
         body: catalogPut,
-        response: { 200: { $ref: 'CatalogItem#' }, 201: { $ref: 'CatalogItem#' }, ...responses.errors(400, 413, 415) },
+        response: { 200: { $ref: 'CatalogItem#' }, 201: { $ref: 'CatalogItem#' }, ...responses.errors(400, 413, 415, 503) },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,12 @@
-// Every error leaves as JSON {error, message[, field]} with the right status; a client mistake is
-// never a 500 and no response carries a stack trace or an internal message.
+// Every error leaves as JSON {error, message[, field | dependency]} with the right status; a client
+// mistake is never a 500, a dependency that is down is a 503 naming it (never a 500), and no
+// response carries a stack trace or an internal message.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { isDatabaseUnavailable } from '../db/errors.js';
+
+/** What a request may wait on; a 503 names the one that failed. */
+export type Dependency = 'kafka' | 'postgres' | 'registry';
 
 export class HttpError extends Error {
   constructor(
@@ -11,6 +16,8 @@ export class HttpError extends Error {
     readonly field?: string,
     /** Why a command was refused (409), in the domain's words: ALREADY_CANCELLED, NOT_ACCEPTED. */
     readonly reason?: string,
+    /** The dependency that is down (503 only). */
+    readonly dependency?: Dependency,
   ) {
     super(message);
   }
@@ -18,8 +25,12 @@ export class HttpError extends Error {
 
 export const badRequest = (field: string, message: string) => new HttpError(400, message, {}, field);
 
-export const serviceUnavailable = (message: string, retryAfterSeconds = 1) =>
-  new HttpError(503, message, { 'retry-after': String(retryAfterSeconds) });
+/** 503 with Retry-After: `dependency` cannot serve the request now; the same request may succeed later. */
+export const dependencyUnavailable = (dependency: Dependency, message: string, retryAfterSeconds = 1) =>
+  new HttpError(503, message, { 'retry-after': String(retryAfterSeconds) }, undefined, undefined, dependency);
+
+/** Seconds a client should wait before retrying a request that failed on PostgreSQL. */
+const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 function fieldOf(err: FastifyError): string | undefined {
   const first = err.validation?.[0];
@@ -60,7 +71,22 @@ export function errorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof HttpError) {
-      return reply.code(err.statusCode).headers(err.headers).send({ error: STATUS_CODES[err.statusCode], message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.reason ? { reason: err.reason } : {}) });
+      return reply.code(err.statusCode).headers(err.headers).send({
+        error: STATUS_CODES[err.statusCode],
+        message: err.message,
+        ...(err.field ? { field: err.field } : {}),
+        ...(err.reason ? { reason: err.reason } : {}),
+        ...(err.dependency ? { dependency: err.dependency } : {}),
+      });
+    }
+    // Reads and catalog writes need PostgreSQL: refused, dropped or restarting connections are an
+    // outage to wait out, not a server bug.
+    if (isDatabaseUnavailable(err)) {
+      request.log.warn({ err: err.message, code: err.code }, 'postgres unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send({ error: 'Service Unavailable', message: 'the database is unavailable; retry later', dependency: 'postgres' });
     }
     if (err.validation) {
       const field = fieldOf(err);

@@ -35,8 +35,14 @@ export function healthRoutes(app: FastifyInstance, options: HealthOptions): void
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const results = await runChecks(options.checks, timeout);
-    const ready = !options.isDraining() && Object.entries(results).every(([name, r]) => r === 'ok' || options.advisory?.includes(name));
-    if (options.isDraining()) results.shutdown = 'draining';
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results });
+    // `failing` names what makes this replica not ready (postgres, kafka, …); `checks` says why,
+    // advisory checks included.
+    const failing = Object.keys(results).filter((name) => results[name] !== 'ok' && !options.advisory?.includes(name)).sort();
+    if (options.isDraining()) {
+      results.shutdown = 'draining';
+      failing.push('shutdown');
+    }
+    const ready = failing.length === 0;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', ...(ready ? {} : { failing }), checks: results });
   });
 }

@@ -13,6 +13,7 @@ import type { OrderCancelled, OrderCreated } from '../domain/order.js';
 import type { OrderStatus } from '../domain/verdict.js';
 import type { Metrics } from '../metrics/registry.js';
 import { HttpError } from './errors.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { preferredWaitSeconds, type Publisher } from './publish.js';
 import { cancelRequest, cancellation, listQuery, orderHeaders, orderParams, orderRequest, responses, userParams } from './schemas.js';
@@ -125,8 +126,14 @@ export async function orderRoutes(app: FastifyInstance, options: OrderRoutesOpti
       };
 
       // A retry of an order already applied answers with what was stored, without a second event.
+      // The lookup is only a shortcut: with the database down the order is produced again, and the
+      // processor applies an orderId once however often it arrives — orders need only Kafka.
       if (idempotencyKey !== undefined) {
-        const stored = await findOrder(event.orderId, userId);
+        const stored = await findOrder(event.orderId, userId).catch((err: unknown) => {
+          if (!isDatabaseUnavailable(err)) throw err;
+          request.log.warn({ err: (err as Error).message, orderId: event.orderId }, 'idempotency lookup skipped: postgres unavailable');
+          return undefined;
+        });
         if (stored) {
           metrics.ordersReceived.inc({ outcome: 'replayed' });
           return reply.code(200).send(toJson(stored));
@@ -151,7 +158,8 @@ export async function orderRoutes(app: FastifyInstance, options: OrderRoutesOpti
         return reply.code(201).send({ ...pendingJson(event), status: verdict.outcome, ...(verdict.outcome === 'REJECTED' ? { reason: verdict.reason } : {}) });
       }
       // A duplicate (or an order cancelled within its own batch): what is stored is the answer.
-      const stored = verdict ? await findOrder(event.orderId, userId) : undefined;
+      // The order is acknowledged already: a database hiccup here answers PENDING, not an error.
+      const stored = verdict ? await findOrder(event.orderId, userId).catch(() => undefined) : undefined;
       return stored ? reply.code(200).send(toJson(stored)) : reply.code(202).send(pendingJson(event));
     },
   );
@@ -206,7 +214,7 @@ export async function orderRoutes(app: FastifyInstance, options: OrderRoutesOpti
         if (verdict.reason === 'UNKNOWN_ORDER') throw new HttpError(404, `order ${orderId} of user ${userId} not found`);
         if (verdict.reason === 'ALREADY_CANCELLED' || verdict.reason === 'NOT_ACCEPTED') throw refused(verdict.reason, orderId);
       }
-      const now = verdict ? await findOrder(orderId, userId) : undefined;
+      const now = verdict ? await findOrder(orderId, userId).catch(() => undefined) : undefined; // durable already: PENDING, not an error
       return now ? reply.code(200).send(toJson(now)) : reply.code(202).send(pending);
     },
   );

@@ -9,7 +9,7 @@ import { SchemaNotResolvedError, type OrderSerde } from '../serde/order-serde.js
 import type { OrderEvent } from '../domain/order.js';
 import type { Verdict } from '../domain/verdict.js';
 import type { VerdictWaiter } from './verdict-waiter.js';
-import { serviceUnavailable } from './errors.js';
+import { dependencyUnavailable } from './errors.js';
 import { withTimeout } from '../timeout.js';
 
 export interface PublishOptions {
@@ -54,7 +54,7 @@ export class Publisher {
     } catch (err) {
       waiting?.cancel();
       log.warn({ err: (err as Error).message, type: e.type, id }, 'event not acknowledged by Kafka');
-      throw serviceUnavailable(`kafka: the ${e.type} event could not be made durable; retry with the same Idempotency-Key`, 2);
+      throw dependencyUnavailable('kafka', `the ${e.type} event could not be made durable; retry with the same Idempotency-Key`, 2);
     }
     if (!waiting) return { waited: false };
     return { waited: true, verdict: await waiting.verdict };

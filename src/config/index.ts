@@ -15,6 +15,8 @@ export interface Config {
     dlqTopic: string;
     partitions: number;
     replicationFactor: number;
+    /** min.insync.replicas set on the topics the service creates; undefined: the brokers' default. */
+    minInsyncReplicas: number | undefined;
     groupId: string;
   };
   registry: RegistryConfig;
@@ -125,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
     problems.push('KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with a sasl_* KAFKA_SECURITY_PROTOCOL');
   }
   const registry = registryConfig(values, problems);
+  const minInsync = minInsyncReplicas(values, problems);
   if (problems.length) throw new ConfigError(problems);
 
   const str = (n: SettingName) => String(values[n]);
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
       dlqTopic: str('ORDERS_DLQ_TOPIC'),
       partitions: num('ORDERS_TOPIC_PARTITIONS'),
       replicationFactor: num('ORDERS_TOPIC_REPLICATION'),
+      minInsyncReplicas: minInsync,
       groupId: str('PROCESSOR_GROUP_ID'),
     },
     registry: registry!,
@@ -173,6 +177,20 @@ function registryConfig(values: Record<string, string | number>, problems: strin
     ...(auth ? { auth } : {}),
     autoRegister: values.SCHEMA_AUTO_REGISTER === 'true',
   };
+}
+
+/** ORDERS_TOPIC_MIN_INSYNC_REPLICAS: empty, or an integer from 1 to the replication factor. */
+function minInsyncReplicas(values: Record<string, string | number>, problems: string[]): number | undefined {
+  const text = String(values.ORDERS_TOPIC_MIN_INSYNC_REPLICAS ?? '');
+  if (text === '') return undefined;
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  const replication = Number(values.ORDERS_TOPIC_REPLICATION);
+  if (!Number.isSafeInteger(n) || n < 1) problems.push(`ORDERS_TOPIC_MIN_INSYNC_REPLICAS must be empty or an integer from 1 (got ${JSON.stringify(text)})`);
+  else if (Number.isSafeInteger(replication) && n > replication) {
+    // Kafka would accept the topic and then refuse every acks=all write to it.
+    problems.push(`ORDERS_TOPIC_MIN_INSYNC_REPLICAS (${n}) must not exceed ORDERS_TOPIC_REPLICATION (${replication}): no write could ever be acknowledged`);
+  } else return n;
+  return undefined;
 }
 
 function kafkaSecurity(protocol: string, values: Record<string, string | number>): Record<string, string> {

@@ -36,6 +36,7 @@ export const SETTINGS = [
   { name: 'ORDERS_DLQ_TOPIC', kind: 'topic', default: 'orders.dlq', description: 'Dead-letter topic for messages that cannot be applied' },
   { name: 'ORDERS_TOPIC_PARTITIONS', kind: 'integer', default: 6, min: 1, max: 10000, description: 'Partitions when the service creates the topics' },
   { name: 'ORDERS_TOPIC_REPLICATION', kind: 'integer', default: 1, min: 1, max: 32, description: 'Replication factor when the service creates the topics' },
+  { name: 'ORDERS_TOPIC_MIN_INSYNC_REPLICAS', kind: 'optional', default: '', description: 'min.insync.replicas of the topics the service creates: an order is acknowledged only once this many replicas hold it (2 with replication 3; at most the replication factor); empty: the brokers\' default' },
   { name: 'PROCESSOR_GROUP_ID', kind: 'string', default: 'order-processor', description: 'Consumer group of the processor role' },
   { name: 'PROCESSOR_BATCH_MAX_MESSAGES', kind: 'integer', default: 2500, min: 1, max: 100000, description: 'Most messages applied in one database transaction' },
   { name: 'PROCESSOR_BATCH_MAX_BYTES', kind: 'integer', default: 4194304, min: 1024, max: 268435456, description: 'Most message bytes in one batch' },

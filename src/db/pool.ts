@@ -1,6 +1,7 @@
 // One pg pool per process. BIGINT columns (stock, prices, offsets) come back as JS numbers: every
 // value we store is bounded well below 2^53 (see src/domain/order.ts), so nothing is rounded.
 import pg from 'pg';
+import { isConnectionError } from './errors.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -35,9 +36,4 @@ export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient)
     // A client whose connection failed is destroyed rather than returned to the pool.
     client.release(broken && isConnectionError(broken) ? broken : undefined);
   }
-}
-
-function isConnectionError(err: Error): boolean {
-  const code = (err as { code?: string }).code ?? '';
-  return code.startsWith('57P') || code.startsWith('08') || /terminat|ECONN|Connection/i.test(err.message);
 }

@@ -2,6 +2,7 @@
 // settings is reported, not "fixed", because recreating it would drop orders.
 import type { IAdminClient } from './clients.js';
 import { CODES } from './clients.js';
+import type { Config } from '../config/index.js';
 
 export interface TopicSpec {
   topic: string;
@@ -11,6 +12,16 @@ export interface TopicSpec {
 }
 
 export type TopicOutcome = 'created' | 'exists';
+
+/**
+ * The orders topic and its dead-letter topic as configured. min.insync.replicas goes on the topics
+ * themselves: with the producer's acks=all it is what makes an acknowledgement mean "on that many
+ * replicas", whatever the brokers' default.
+ */
+export function topicSpecs(kafka: Config['kafka']): TopicSpec[] {
+  const config: Record<string, string> = kafka.minInsyncReplicas === undefined ? {} : { 'min.insync.replicas': String(kafka.minInsyncReplicas) };
+  return [kafka.ordersTopic, kafka.dlqTopic].map((topic) => ({ topic, partitions: kafka.partitions, replicationFactor: kafka.replicationFactor, config }));
+}
 
 export function ensureTopic(admin: IAdminClient, spec: TopicSpec, timeoutMs = 30_000): Promise<TopicOutcome> {
   return new Promise((resolve, reject) => {

@@ -109,34 +109,36 @@ describe('order API (two replicas + processor, real stack)', function () {
   });
 
   describe('errors', () => {
-    const cases: Array<[string, () => Promise<Response>, number, RegExp | null]> = [
-      ['missing field', () => post(apiA, 'u1', { productId: 'P', qty: 1 }), 400, /unitPrice/],
-      ['qty zero', () => post(apiA, 'u1', { productId: 'P', qty: 0, unitPrice: 1 }), 400, /qty/],
-      ['qty as a string', () => post(apiA, 'u1', { productId: 'P', qty: '10', unitPrice: 1 }), 400, /qty/],
-      ['qty as a boolean', () => post(apiA, 'u1', { productId: 'P', qty: true, unitPrice: 1 }), 400, /qty/],
-      ['huge unitPrice', () => post(apiA, 'u1', { productId: 'P', qty: 1, unitPrice: 1e12 }), 400, /unitPrice/],
-      ['unknown field', () => post(apiA, 'u1', { productId: 'P', qty: 1, unitPrice: 1, admin: true }), 400, /admin/],
-      ['bad userId', () => post(apiA, "u1'--", { productId: 'P', qty: 1, unitPrice: 1 }), 400, /userId/],
-      ['malformed JSON', () => fetch(url(apiA, '/order-service/u1/orders'), { method: 'POST', headers: json, body: '{"productId":' }), 400, null],
-      ['not JSON', () => fetch(url(apiA, '/order-service/u1/orders'), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'qty=1' }), 415, null],
-      ['body too large', () => post(apiA, 'u1', { productId: 'P', qty: 1, unitPrice: 1, pad: 'x'.repeat(20_000) }), 413, null],
-      ['unknown route', () => fetch(url(apiA, '/nope')), 404, /nope/],
-      ['unknown order', () => fetch(url(apiA, '/order-service/u1/orders/00000000-0000-4000-8000-000000000000')), 404, /not found/],
-      ['bad orderId', () => fetch(url(apiA, '/order-service/u1/orders/not-a-uuid')), 400, /orderId/],
-      ['bad cursor', () => fetch(url(apiA, '/order-service/u1/orders?cursor=zzzz')), 400, /cursor/],
-      ['limit too big', () => fetch(url(apiA, '/order-service/u1/orders?limit=5000')), 400, /limit/],
-      ['unknown product', () => fetch(url(apiA, '/catalog-service/catalogs/NOPE-1')), 404, /NOPE-1/],
-      ['NUL in productName', () => fetch(url(apiA, '/catalog-service/catalogs/P1'), { method: 'PUT', headers: json, body: JSON.stringify({ productName: 'a\u0000b', unitPrice: 1, stock: 1 }) }), 400, /productName/],
-      ['a method the route does not have', () => fetch(url(apiA, '/order-service/u1/orders'), { method: 'DELETE' }), 405, /DELETE/],
-      ['negative stock', () => fetch(url(apiA, '/catalog-service/catalogs/P1'), { method: 'PUT', headers: json, body: JSON.stringify({ productName: 'x', unitPrice: 1, stock: -1 }) }), 400, /stock/],
+    // [name, request, status, message pattern, the field a 400 must name (null: no field)]
+    const cases: Array<[string, () => Promise<Response>, number, RegExp | null, string | null]> = [
+      ['missing field', () => post(apiA, 'u1', { productId: 'P', qty: 1 }), 400, /unitPrice/, 'unitPrice'],
+      ['qty zero', () => post(apiA, 'u1', { productId: 'P', qty: 0, unitPrice: 1 }), 400, /qty/, 'qty'],
+      ['qty as a string', () => post(apiA, 'u1', { productId: 'P', qty: '10', unitPrice: 1 }), 400, /qty/, 'qty'],
+      ['qty as a boolean', () => post(apiA, 'u1', { productId: 'P', qty: true, unitPrice: 1 }), 400, /qty/, 'qty'],
+      ['huge unitPrice', () => post(apiA, 'u1', { productId: 'P', qty: 1, unitPrice: 1e12 }), 400, /unitPrice/, 'unitPrice'],
+      ['unknown field', () => post(apiA, 'u1', { productId: 'P', qty: 1, unitPrice: 1, admin: true }), 400, /admin/, 'admin'],
+      ['bad userId', () => post(apiA, "u1'--", { productId: 'P', qty: 1, unitPrice: 1 }), 400, /userId/, 'userId'],
+      ['malformed JSON', () => fetch(url(apiA, '/order-service/u1/orders'), { method: 'POST', headers: json, body: '{"productId":' }), 400, /JSON/, null],
+      ['not JSON', () => fetch(url(apiA, '/order-service/u1/orders'), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'qty=1' }), 415, null, null],
+      ['body too large', () => post(apiA, 'u1', { productId: 'P', qty: 1, unitPrice: 1, pad: 'x'.repeat(20_000) }), 413, null, null],
+      ['unknown route', () => fetch(url(apiA, '/nope')), 404, /nope/, null],
+      ['unknown order', () => fetch(url(apiA, '/order-service/u1/orders/00000000-0000-4000-8000-000000000000')), 404, /not found/, null],
+      ['bad orderId', () => fetch(url(apiA, '/order-service/u1/orders/not-a-uuid')), 400, /orderId/, 'orderId'],
+      ['bad cursor', () => fetch(url(apiA, '/order-service/u1/orders?cursor=zzzz')), 400, /cursor/, 'cursor'],
+      ['limit too big', () => fetch(url(apiA, '/order-service/u1/orders?limit=5000')), 400, /limit/, 'limit'],
+      ['unknown product', () => fetch(url(apiA, '/catalog-service/catalogs/NOPE-1')), 404, /NOPE-1/, null],
+      ['NUL in productName', () => fetch(url(apiA, '/catalog-service/catalogs/P1'), { method: 'PUT', headers: json, body: JSON.stringify({ productName: 'a\u0000b', unitPrice: 1, stock: 1 }) }), 400, /productName/, 'productName'],
+      ['a method the route does not have', () => fetch(url(apiA, '/order-service/u1/orders'), { method: 'DELETE' }), 405, /DELETE/, null],
+      ['negative stock', () => fetch(url(apiA, '/catalog-service/catalogs/P1'), { method: 'PUT', headers: json, body: JSON.stringify({ productName: 'x', unitPrice: 1, stock: -1 }) }), 400, /stock/, 'stock'],
     ];
-    for (const [name, call, status, message] of cases) {
+    for (const [name, call, status, message, field] of cases) {
       it(`${status} for ${name}, as JSON without internals`, async () => {
         const response = await call();
         expect(response.status).to.equal(status);
         expect(response.headers.get('content-type')).to.match(/^application\/json/);
         const body = await read(response);
-        expect(body).to.have.keys(status === 400 && message ? ['error', 'message', 'field'] : body.field ? ['error', 'message', 'field'] : ['error', 'message']);
+        expect(body).to.have.keys(field ? ['error', 'message', 'field'] : ['error', 'message']);
+        if (field) expect(body.field).to.equal(field);
         if (message) expect(body.message).to.match(message);
         expect(JSON.stringify(body)).not.to.match(/at .*\.(ts|js):\d+|node_modules/);
       });
@@ -155,7 +157,7 @@ describe('order API (two replicas + processor, real stack)', function () {
         expect(response.status).to.equal(503);
         expect(Number(response.headers.get('retry-after'))).to.be.greaterThan(0);
         expect(Date.now() - startedAt).to.be.below(5_000);
-        expect(await read(response)).to.include({ error: 'Service Unavailable' });
+        expect(await read(response)).to.include({ error: 'Service Unavailable', dependency: 'kafka' });
       } finally {
         await api.stop();
         await gone.close();

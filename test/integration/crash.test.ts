@@ -26,7 +26,7 @@ describe('processor crash (SIGKILL) and restart', function () {
 
     child = spawnRole('processor', env, `${bed.tag}-crash-1`);
     await child.started;
-    const atKill = await eventually('some orders applied', () => totals(bed.pool, bed.tag), (t) => t.orders >= 2_000);
+    await eventually('some orders applied', () => totals(bed.pool, bed.tag), (t) => t.orders >= 2_000);
     child.process.kill('SIGKILL');
     await child.exited;
     const afterKill = await totals(bed.pool, bed.tag);
@@ -34,12 +34,13 @@ describe('processor crash (SIGKILL) and restart', function () {
 
     child = spawnRole('processor', env, `${bed.tag}-crash-2`);
     await child.started;
-    const done = await eventually('every order applied', () => totals(bed.pool, bed.tag), (t) => t.orders >= orders.length, 120_000);
+    // Fewer would be a loss (the wait times out); more cannot be stored (orderId is the primary key),
+    // so a double effect can only show in the stock, checked below.
+    await eventually('every order applied', () => totals(bed.pool, bed.tag), (t) => t.orders === orders.length, 120_000);
     child.process.kill('SIGTERM');
     expect(await child.exited).to.equal(0);
     child = undefined;
 
-    expect(done.orders).to.equal(orders.length); // the primary key makes "more" impossible; fewer would be a loss
     const stock = await stockOf(bed.pool, [plenty, scarce]);
     const accepted = await bed.pool.query(`SELECT product_id, sum(qty)::int AS qty FROM orders WHERE user_id LIKE $1 AND status = 'ACCEPTED' GROUP BY 1`, [`${bed.tag}%`]);
     const taken = Object.fromEntries(accepted.rows.map((r) => [r.product_id, r.qty]));
@@ -49,6 +50,5 @@ describe('processor crash (SIGKILL) and restart', function () {
     // The plentiful product never runs out, so each of its orders must have been accepted.
     const plentyQty = orders.filter((o) => o.productId === plenty).reduce((sum, o) => sum + o.qty, 0);
     expect(taken[plenty]).to.equal(plentyQty);
-    expect(atKill.orders).to.be.greaterThan(0);
   });
 });

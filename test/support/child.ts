@@ -25,6 +25,8 @@ export function envFor(config: Config, extra: Record<string, string> = {}): Reco
     ORDERS_TOPIC: config.kafka.ordersTopic,
     ORDERS_DLQ_TOPIC: config.kafka.dlqTopic,
     ORDERS_TOPIC_PARTITIONS: String(config.kafka.partitions),
+    ORDERS_TOPIC_REPLICATION: String(config.kafka.replicationFactor),
+    ORDERS_TOPIC_MIN_INSYNC_REPLICAS: config.kafka.minInsyncReplicas === undefined ? '' : String(config.kafka.minInsyncReplicas),
     PROCESSOR_GROUP_ID: config.kafka.groupId,
     HOST: '127.0.0.1',
     PORT: '0',

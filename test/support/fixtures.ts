@@ -5,7 +5,7 @@ import { stackConfig, unique } from './env.js';
 import type { Config } from '../../src/config/index.js';
 import { createAdmin, createProducer, disconnect, type Producer } from '../../src/kafka/clients.js';
 import { DeliveryTracker, type OutgoingMessage } from '../../src/kafka/delivery.js';
-import { ensureTopics } from '../../src/kafka/topics.js';
+import { ensureTopics, topicSpecs } from '../../src/kafka/topics.js';
 import { createRegistry, registryRest } from '../../src/serde/registry.js';
 import { useContract } from '../../src/serde/contract.js';
 import { OrderSerde, valueSubject } from '../../src/serde/order-serde.js';
@@ -14,6 +14,8 @@ import { migrate } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/logger.js';
 import { Processor, type BatchSummary } from '../../src/processor/processor.js';
 import type { OrderCreated } from '../../src/domain/order.js';
+
+export { eventually } from './eventually.js';
 
 export interface TestBed {
   config: Config;
@@ -39,10 +41,7 @@ export async function testBed(partitions = 6, overrides: Record<string, string> 
     ...overrides,
   });
   const admin = createAdmin({ brokers: config.kafka.brokers });
-  await ensureTopics(admin, [
-    { topic: config.kafka.ordersTopic, partitions, replicationFactor: 1 },
-    { topic: config.kafka.dlqTopic, partitions, replicationFactor: 1 },
-  ]);
+  await ensureTopics(admin, topicSpecs(config.kafka)); // replication and min ISR of the stack's env
   admin.disconnect();
   const pool = createPool(config.database.url, 8);
   await migrate(pool);
@@ -91,17 +90,6 @@ export async function startProcessor(bed: TestBed, onBatch?: (s: BatchSummary) =
   const processor = new Processor({ config, log: createLogger('warn', { test: bed.tag }), pool: bed.pool, serde: bed.serde, dlq: bed.delivery, ...(onBatch ? { onBatch } : {}) });
   await processor.start();
   return processor;
-}
-
-/** Polls an observable condition (a database count, say) until it holds; fails with `what` on timeout. */
-export async function eventually<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 export interface Totals {

@@ -2,6 +2,7 @@
 // once, stock = initial − Σ accepted qty, no stock below zero, nothing left pending once healthy.
 import type { Pool } from '../../src/db/pool.js';
 import type { Acknowledged } from './load.js';
+import { eventually } from './eventually.js';
 
 export interface Verdict {
   acknowledged: number;
@@ -18,15 +19,10 @@ export async function awaitInvariants(
   timeoutMs = 120_000,
 ): Promise<Verdict> {
   const ids = [...acknowledged.keys()];
-  const deadline = Date.now() + timeoutMs;
-  let stored = 0;
+  const countStored = async () => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE order_id = ANY($1::uuid[])', [ids])).rows[0]!.n;
   // "Nothing stuck in PENDING once the system is healthy": every acknowledged order gets applied.
-  for (;;) {
-    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE order_id = ANY($1::uuid[])', [ids]);
-    stored = rows[0]!.n;
-    if (stored === ids.length || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  // On timeout the verdict still comes back, with what is missing counted as lost.
+  const stored = await eventually('every acknowledged order stored', countStored, (n) => n === ids.length, timeoutMs, 250).catch(countStored);
   const products = Object.keys(initialStock);
   const { rows: stock } = await pool.query<{ product_id: string; stock: number; taken: number }>(
     `SELECT c.product_id, c.stock, coalesce((SELECT sum(o.qty) FROM orders o WHERE o.product_id = c.product_id AND o.status = 'ACCEPTED'), 0)::bigint AS taken

@@ -1,17 +1,31 @@
 // A load driver for the chaos tests: posts orders to the api replicas in turn, `concurrency` at a
-// time, and remembers every order answered 2xx — the ones the system promised to apply.
+// time, and remembers every order answered 2xx — the ones the system promised to apply. Between
+// orders it also reads (a user's orders, a product) and writes the catalog (a scratch product no
+// invariant looks at), so an outage shows how every kind of route answers: a dependency that is
+// down must give 503 with Retry-After and a JSON body naming it, never a 500.
 export interface Acknowledged {
   productId: string;
   qty: number;
+  /** When the request was sent (performance.now()), to tell what was accepted during an outage. */
+  sentAt?: number;
 }
 
 export interface LoadResult {
   acknowledged: Map<string, Acknowledged>;
+  /** Answers to order POSTs, by status. */
   statuses: Map<number, number>;
+  /** Answers to the reads and catalog writes, by status. */
+  readStatuses: Map<number, number>;
+  /** 503 answers (orders and reads) by the dependency their body named. */
+  unavailable: Map<string, number>;
+  /** 503 answers without Retry-After or without a dependency: each one is a defect. */
+  malformed503: string[];
   /** Requests that got no HTTP answer at all (connection refused or reset). */
   networkErrors: number;
   /** Slowest answer, to show nothing hung. */
   slowestMs: number;
+  /** Longest time without any order acknowledged, while the load ran: the outage clients saw. */
+  longestGapMs: number;
 }
 
 export interface Load {
@@ -21,30 +35,92 @@ export interface Load {
   /** Orders acknowledged so far. */
   readonly count: number;
   statuses: Map<number, number>;
+  readStatuses: Map<number, number>;
+  unavailable: Map<string, number>;
 }
 
-export function startLoad(options: { ports: () => number[]; products: string[]; user: string; concurrency: number; total?: number }): Load {
-  const result: LoadResult = { acknowledged: new Map(), statuses: new Map(), networkErrors: 0, slowestMs: 0 };
+export interface LoadOptions {
+  ports: () => number[];
+  products: string[];
+  user: string;
+  concurrency: number;
+  total?: number;
+  /** Every n-th request of a client is a read or a catalog write (0: orders only). */
+  readEvery?: number;
+  /** The product the catalog writes replace; by default `${user}-SCRATCH`. */
+  scratchProduct?: string;
+}
+
+const bump = <K>(counts: Map<K, number>, key: K) => counts.set(key, (counts.get(key) ?? 0) + 1);
+
+export function startLoad(options: LoadOptions): Load {
+  const result: LoadResult = {
+    acknowledged: new Map(), statuses: new Map(), readStatuses: new Map(), unavailable: new Map(),
+    malformed503: [], networkErrors: 0, slowestMs: 0, longestGapMs: 0,
+  };
+  const readEvery = options.readEvery ?? 4;
+  const scratch = options.scratchProduct ?? `${options.user}-SCRATCH`;
   let stopping = false;
   let sent = 0;
+  let requests = 0;
+  let lastAcknowledgedAt = performance.now();
+
+  const check503 = async (response: Response, what: string): Promise<unknown> => {
+    const body = (await response.json()) as { dependency?: string };
+    if (response.status === 503) {
+      bump(result.unavailable, body.dependency ?? 'none');
+      const retryAfter = Number(response.headers.get('retry-after'));
+      if (!body.dependency || !(retryAfter > 0)) result.malformed503.push(`${what}: retry-after ${response.headers.get('retry-after')}, body ${JSON.stringify(body)}`);
+    }
+    return body;
+  };
+
+  const order = async (port: number) => {
+    const productId = options.products[Math.floor(Math.random() * options.products.length)]!;
+    const qty = 1 + Math.floor(Math.random() * 3);
+    const sentAt = performance.now();
+    const response = await fetch(`http://127.0.0.1:${port}/order-service/${options.user}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ productId, qty, unitPrice: 100 }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = (await check503(response, 'POST order')) as { orderId?: string };
+    bump(result.statuses, response.status);
+    if (response.status >= 200 && response.status < 300 && body.orderId) {
+      result.acknowledged.set(body.orderId, { productId, qty, sentAt });
+      const now = performance.now();
+      result.longestGapMs = Math.max(result.longestGapMs, now - lastAcknowledgedAt);
+      lastAcknowledgedAt = now;
+    }
+  };
+
+  const read = async (port: number, n: number) => {
+    const base = `http://127.0.0.1:${port}`;
+    const product = options.products[n % options.products.length]!;
+    const [method, path, body] =
+      n % 3 === 0 ? ['GET', `/order-service/${options.user}/orders?limit=10`, undefined]
+      : n % 3 === 1 ? ['GET', `/catalog-service/catalogs/${product}`, undefined]
+      : ['PUT', `/catalog-service/catalogs/${scratch}`, JSON.stringify({ productName: 'scratch', unitPrice: 100, stock: n })];
+    const response = await fetch(`${base}${path}`, {
+      method,
+      ...(body ? { headers: { 'content-type': 'application/json' }, body } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
+    await check503(response, `${method} ${path}`);
+    bump(result.readStatuses, response.status);
+  };
+
   const worker = async (w: number) => {
     while (!stopping && (options.total === undefined || sent < options.total)) {
-      sent++;
+      const n = ++requests;
       const ports = options.ports();
-      const port = ports[(sent + w) % ports.length]!;
-      const productId = options.products[Math.floor(Math.random() * options.products.length)]!;
-      const qty = 1 + Math.floor(Math.random() * 3);
+      const port = ports[(n + w) % ports.length]!;
+      const isRead = readEvery > 0 && n % readEvery === 0;
+      if (!isRead) sent++;
       const startedAt = performance.now();
       try {
-        const response = await fetch(`http://127.0.0.1:${port}/order-service/${options.user}/orders`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ productId, qty, unitPrice: 100 }),
-          signal: AbortSignal.timeout(30_000),
-        });
-        const body = (await response.json()) as { orderId?: string };
-        result.statuses.set(response.status, (result.statuses.get(response.status) ?? 0) + 1);
-        if (response.status >= 200 && response.status < 300 && body.orderId) result.acknowledged.set(body.orderId, { productId, qty });
+        await (isRead ? read(port, n / readEvery) : order(port));
       } catch {
         result.networkErrors++;
         await new Promise((resolve) => setTimeout(resolve, 50)); // a replica restarting: try another
@@ -63,10 +139,17 @@ export function startLoad(options: { ports: () => number[]; products: string[]; 
       return result.acknowledged.size;
     },
     statuses: result.statuses,
+    readStatuses: result.readStatuses,
+    unavailable: result.unavailable,
     async stop() {
       stopping = true;
       await Promise.all(workers);
+      result.longestGapMs = Math.max(result.longestGapMs, performance.now() - lastAcknowledgedAt);
       return result;
     },
   };
 }
+
+/** Answers with this status, orders and reads together. */
+export const answered = (result: Pick<LoadResult, 'statuses' | 'readStatuses'>, status: number) =>
+  (result.statuses.get(status) ?? 0) + (result.readStatuses.get(status) ?? 0);
