@@ -4,16 +4,20 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+export STACK_DIR=${STACK_DIR:-$root/.stack}
 
 npm run --silent typecheck
 npx mocha 'test/unit/**/*.test.ts'
 
 bash scripts/stack/up.sh
 set -a
-source .stack/env
+source "$STACK_DIR/env"
 set +a
 export NODE_ENV=test
 npx mocha --timeout 120000 --slow 2000 'test/integration/**/*.test.ts'
 # Faults injected under load (short sizes; `npm run test:chaos` for the full ones). Last, because
 # it stops and restarts Kafka and PostgreSQL.
 npx mocha --timeout 300000 --slow 30000 'test/chaos/**/*.test.ts'
+# Broker faults on a three-node Kafka cluster, started next to the stack and discarded afterwards
+# (short sizes; `npm run test:chaos:cluster` for the full ones).
+bash scripts/test-cluster.sh

@@ -34,6 +34,8 @@ export interface Load {
   readonly done: boolean;
   /** Orders acknowledged so far. */
   readonly count: number;
+  /** The orders acknowledged so far (the map keeps growing until stop()). */
+  readonly acknowledged: ReadonlyMap<string, Acknowledged>;
   statuses: Map<number, number>;
   readStatuses: Map<number, number>;
   unavailable: Map<string, number>;
@@ -138,6 +140,7 @@ export function startLoad(options: LoadOptions): Load {
     get count() {
       return result.acknowledged.size;
     },
+    acknowledged: result.acknowledged,
     statuses: result.statuses,
     readStatuses: result.readStatuses,
     unavailable: result.unavailable,
