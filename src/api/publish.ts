@@ -44,7 +44,7 @@ export class Publisher {
     } catch (err) {
       // Start-up has not found the schema id yet (the registry is down or lacks our schema).
       if (!(err instanceof SchemaNotResolvedError)) throw err;
-      throw serviceUnavailable(`schema registry: the schema id of ${e.type} events is not known yet; retry with the same Idempotency-Key`, 2);
+      throw dependencyUnavailable('registry', `the schema id of ${e.type} events is not known yet; retry with the same Idempotency-Key`, 2);
     }
     // Registered before producing, so a verdict that arrives before the acknowledgement is not missed.
     const waiting = waitSeconds ? waiter.wait(id, waitSeconds * 1000) : undefined;

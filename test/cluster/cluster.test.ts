@@ -43,13 +43,23 @@ describe(`three-broker cluster (${full ? 'full' : 'short'})`, function () {
     return { initial, processors, load, user };
   }
 
-  /** Invariants, plus what Kafka holds: copies beyond one per orderId, orders stored though never acknowledged. */
+  /**
+   * Invariants, plus what Kafka holds. The idempotent producer can still write an order twice
+   * around leader changes and message timeouts (librdkafka#4953: the epoch bump after a timed-out
+   * message): such copies are counted and must be applied once. Orders answered 503 may be in Kafka
+   * too (written, but not acknowledged in time): they are applied like any other.
+   */
   async function conclude(initial: Record<string, number>, result: LoadResult, user: string) {
     const verdict = await awaitInvariants(bed.pool, result.acknowledged, initial);
     const copies = await topicCopies(bed);
-    const stored = (await totals(bed.pool, user)).orders;
-    const extra = `; ${copies.extraCopies} duplicate copies in Kafka; ${stored - verdict.acknowledged} orders stored though answered 503 or unanswered`;
+    const stored = (await eventually('every order in Kafka stored', () => totals(bed.pool, user), (t) => t.orders >= copies.orders, 60_000).catch(() => totals(bed.pool, user))).orders;
+    const extra = `; ${copies.extraCopies} duplicate copies in Kafka (applied once); ${stored - verdict.acknowledged} orders stored though answered 503`;
     return { verdict, copies, stored, extra };
+  }
+
+  /** Every distinct order in the topic is stored, once: none lost, none applied twice. */
+  function expectKafkaApplied({ copies, stored }: { copies: { orders: number }; stored: number }) {
+    expect(stored, 'orders stored = distinct orderIds in Kafka').to.equal(copies.orders);
   }
 
   const topics = () => [bed.config.kafka.ordersTopic, bed.config.kafka.dlqTopic];
@@ -73,7 +83,9 @@ describe(`three-broker cluster (${full ? 'full' : 'short'})`, function () {
 
   it('creates the topics with replication 3 and min.insync.replicas 2', async () => {
     const admin = createAdmin({ brokers: bed.config.kafka.brokers });
-    const partitions = await partitionStates(admin, topics()).finally(() => admin.disconnect());
+    // A broker may learn of a new topic a moment after the controller created it.
+    const described = await eventually('both topics described', () => partitionStates(admin, topics()).catch(() => null), (p) => p !== null, 30_000, 250).finally(() => admin.disconnect());
+    const partitions = described ?? [];
     expect(partitions).to.have.length(12);
     for (const p of partitions) expect(p.replicas, `${p.topic}/${p.partition}`).to.have.members(NODES);
     const kafkajs = new KafkaJS({ brokers: bed.config.kafka.brokers.split(','), logLevel: logLevel.NOTHING });
@@ -99,12 +111,13 @@ describe(`three-broker cluster (${full ? 'full' : 'short'})`, function () {
     await awaitFullIsr(bed.config.kafka.brokers, topics(), 3);
     await recovers(load, 200);
     const result = await load.stop();
-    const { verdict, copies, extra } = await conclude(initial, result, user);
+    const concluded = await conclude(initial, result, user);
+    const { verdict, extra } = concluded;
     report.record('leader SIGKILL', `node ${leader.node} (leader of ${leader.leads}/${leader.of} partitions) killed, restarted after 20 s`, `${result.acknowledged.size} orders via 2 api + 2 processor replicas, 20 concurrent clients, reads mixed in`, verdict, result, extra);
     expectHealthy(verdict);
     expectNoServerErrors(result);
     expect(acknowledgedWhileDown, 'orders acknowledged on the two remaining replicas').to.be.greaterThan(0);
-    expect(copies.extraCopies, 'duplicate copies in Kafka (idempotent producer)').to.equal(0);
+    expectKafkaApplied(concluded);
     expect(processors.map((p) => p.process.exitCode), 'processors still running').to.deep.equal([null, null]);
   });
 
@@ -120,12 +133,13 @@ describe(`three-broker cluster (${full ? 'full' : 'short'})`, function () {
     }
     await recovers(load, 200);
     const result = await load.stop();
-    const { verdict, copies, extra } = await conclude(initial, result, user);
+    const concluded = await conclude(initial, result, user);
+    const { verdict, extra } = concluded;
     report.record('rolling restart', 'nodes 1, 2, 3 stopped (SIGTERM) and started in turn, each back in sync before the next', `${result.acknowledged.size} orders via 2 api + 2 processor replicas, 20 concurrent clients, reads mixed in`, verdict, result, extra);
     expectHealthy(verdict);
     expectNoServerErrors(result);
     expect(perNode.every((n) => n > 0), `orders acknowledged during each node's restart: ${perNode}`).to.equal(true);
-    expect(copies.extraCopies, 'duplicate copies in Kafka (idempotent producer)').to.equal(0);
+    expectKafkaApplied(concluded);
     expect(processors.map((p) => p.process.exitCode), 'processors still running').to.deep.equal([null, null]);
   });
 
@@ -146,13 +160,14 @@ describe(`three-broker cluster (${full ? 'full' : 'short'})`, function () {
     await awaitFullIsr(bed.config.kafka.brokers, topics(), 3);
     await recovers(load, 200);
     const result = await load.stop();
-    const { verdict, copies, extra } = await conclude(initial, result, user);
+    const concluded = await conclude(initial, result, user);
+    const { verdict, extra } = concluded;
     report.record('two brokers down', `nodes ${victims.join(' and ')} killed at once, down ${scale(10, 20)} s, restarted`, `${result.acknowledged.size} orders via 2 api + 2 processor replicas, 20 concurrent clients, reads mixed in, \`API_PRODUCE_TIMEOUT_MS=2000\``, verdict, result, `${extra}; ${acceptedWhileDown.length} orders sent while two were down answered 2xx`);
     expectHealthy(verdict);
     expectNoServerErrors(result);
     expect(acceptedWhileDown, 'orders sent while two brokers were down and answered 2xx').to.deep.equal([]);
     expect(result.unavailable.get('kafka') ?? 0, 'order 503s name kafka').to.equal(result.statuses.get(503) ?? 0);
     expect(processorsAlive, 'processors waited (still running) while two brokers were down').to.deep.equal([null, null]);
-    expect(copies.extraCopies, 'duplicate copies in Kafka (idempotent producer)').to.equal(0);
+    expectKafkaApplied(concluded);
   });
 });

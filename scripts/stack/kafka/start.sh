@@ -97,17 +97,22 @@ node_up() {
   pid_alive "$node_dir/pid" && port_open "$(broker_port "$1")"
 }
 
-# Formats (first start only) and launches node $1 in the background.
+# Formats node $1's log dir for the cluster (first start only).
+format_node() {
+  local n=$1 node_dir
+  node_dir=$(node_dir "$n")
+  write_node_config "$n"
+  [[ -f $node_dir/data/meta.properties ]] && return 0
+  # shellcheck disable=SC2046
+  java $(java_opts "$n") -cp "$(cat "$classpath_file")" kafka.tools.StorageTool format -t "$cluster_id" -c "$node_dir/server.properties" \
+    >"$node_dir/format.log" 2>&1 || fail_with_log "kafka-format (node $n)" "$node_dir/format.log"
+}
+
+# Launches node $1 in the background.
 launch_node() {
   local n=$1 node_dir classpath
   node_dir=$(node_dir "$n")
   classpath=$(cat "$classpath_file")
-  write_node_config "$n"
-  # shellcheck disable=SC2046
-  if [[ ! -f $node_dir/data/meta.properties ]]; then
-    java $(java_opts "$n") -cp "$classpath" kafka.tools.StorageTool format -t "$cluster_id" -c "$node_dir/server.properties" \
-      >"$node_dir/format.log" 2>&1 || fail_with_log "kafka-format (node $n)" "$node_dir/format.log"
-  fi
   : >"$node_dir/server.log"
   # shellcheck disable=SC2046
   nohup java $(java_opts "$n") -cp "$classpath" kafka.Kafka "$node_dir/server.properties" >"$node_dir/stdout.log" 2>&1 &
@@ -141,6 +146,10 @@ fi
 
 resolve_classpath
 cluster_id=$(cat "$dir/cluster-id" 2>/dev/null || echo b3JkZXJzdHJlYW1sb2NhbA)
+# Formatting is a JVM start per node: done side by side.
+formatting=()
+for n in "${pending[@]}"; do format_node "$n" & formatting+=($!); done
+for pid in "${formatting[@]}"; do wait "$pid" || exit 1; done
 # Nodes of a cluster start together: each waits for a controller quorum before it reports started.
 for n in "${pending[@]}"; do launch_node "$n"; done
 for n in "${pending[@]}"; do await_node "$n"; done
