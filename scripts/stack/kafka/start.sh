@@ -14,6 +14,7 @@
 # Unset, the count is the one the data dir was formatted for: a data dir is never switched between
 # one and three nodes (a single node's log is not a three-node cluster) — that fails with advice.
 # KAFKA_NODE=n starts only node n of an existing cluster (the chaos tests restart one broker).
+# KAFKA_START_TIMEOUT (seconds, default 240): how long a node may take to report started.
 # The ports a data dir was created with are remembered and used when the variables are unset.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -124,7 +125,7 @@ launch_node() {
 await_node() {
   local n=$1 node_dir
   node_dir=$(node_dir "$n")
-  wait_until 120 bash -c "grep -q 'Kafka Server started' '$node_dir/server.log' && (exec 3<>/dev/tcp/127.0.0.1/$(broker_port "$n"))" \
+  wait_until "${KAFKA_START_TIMEOUT:-240}" bash -c "grep -q 'Kafka Server started' '$node_dir/server.log' && (exec 3<>/dev/tcp/127.0.0.1/$(broker_port "$n"))" \
     || { pid_alive "$node_dir/pid" || cat "$node_dir/stdout.log" >>"$node_dir/server.log"; fail_with_log "kafka (node $n)" "$node_dir/server.log"; }
 }
 
