@@ -203,6 +203,13 @@ function dockerStages(): Instruction[][] {
   return stages;
 }
 
+/** Defaults of the ARGs declared before the first FROM (the ones FROM lines can use). */
+function dockerArgDefaults(): Map<string, string> {
+  const text = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8');
+  const preamble = text.slice(0, text.search(/^FROM\s/m));
+  return new Map([...preamble.matchAll(/^ARG\s+(\w+)=(\S+)\s*$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
+}
+
 function finalStage(): Instruction[] {
   const stage = dockerStages().at(-1);
   expect(stage, 'Dockerfile stages').to.not.equal(undefined);
@@ -430,7 +437,7 @@ describe('deploy/', () => {
 
     it('lists only existing files and directories in every kustomization', () => {
       const dirs = yamlFiles.filter((f) => f.endsWith('kustomization.yaml')).map(dirname);
-      expect(dirs.length).to.equal(3);
+      expect(dirs.map(rel)).to.have.members(['deploy/k8s/base', 'deploy/k8s/monitoring', 'deploy/k8s/overlays/example', 'deploy/k8s/overlays/local']);
       for (const dir of dirs) {
         const k = kustomization(dir);
         const entries = [...list(k.resources), ...list(k.components)].map(String);
@@ -454,10 +461,35 @@ describe('deploy/', () => {
   });
 
   describe('Dockerfile', () => {
-    it('builds on node:20-bookworm and runs on node:20-bookworm-slim', () => {
-      const froms = dockerStages().map((stage) => (stage[0]?.args ?? '').split(/\s+/)[0]);
-      expect(froms).to.deep.equal(['node:20-bookworm', 'node:20-bookworm-slim']);
+    it('builds on node:20-bookworm and runs on node:20-bookworm-slim by default, base images being build arguments', () => {
+      const defaults = dockerArgDefaults();
+      const froms = dockerStages().map((stage) => (stage[0]?.args ?? '').split(/\s+/)[0] ?? '');
+      expect(froms).to.deep.equal(['${BUILD_IMAGE}', '${RUNTIME_IMAGE}']);
+      expect(froms.map((f) => f.replace(/^\$\{(\w+)\}$/, (_, name: string) => defaults.get(name) ?? f))).to.deep.equal(['node:20-bookworm', 'node:20-bookworm-slim']);
       expect(dockerStages()[0]?.map((i) => i.args).join('\n')).to.match(/CKJS_LINKING=dynamic/).and.match(/npm ci/).and.match(/npm prune --omit=dev/);
+    });
+
+    it('mounts the CA bundle for npm ci as a build secret, never copying it into a layer', () => {
+      const build = dockerStages()[0] ?? [];
+      const npmCi = args(build, 'RUN').find((a) => /npm ci/.test(a)) ?? '';
+      expect(npmCi).to.match(/--mount=type=secret,id=npm_ca\b/).and.match(/NODE_EXTRA_CA_CERTS=\/run\/secrets\/npm_ca/);
+      const all = dockerStages().flat();
+      for (const i of all.filter((x) => ['COPY', 'ADD', 'ENV', 'ARG'].includes(x.op))) expect(i.args, `${i.op} ${i.args}`).to.not.match(/ca-certificates\.crt|\.pem\b|NODE_EXTRA_CA_CERTS/);
+    });
+
+    it('keeps only the sources in the build context (.dockerignore): no .stack, node_modules, dist, .git or env files', () => {
+      const patterns = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      // The file is an allow-list: `*`, then `!name` per file or directory let back in.
+      expect(patterns[0]).to.equal('*');
+      for (const p of patterns.slice(1)) expect(p, 'pattern form').to.match(/^![\w.-]+$/);
+      const included = (path: string) => patterns.slice(1).some((p) => path === p.slice(1) || path.startsWith(`${p.slice(1)}/`));
+      for (const path of ['.stack/env', '.stack/postgres/data/PG_VERSION', 'node_modules/pg/package.json', 'dist/main.js', '.git/HEAD', '.env', 'test/unit/plan.test.ts', 'deploy/Dockerfile']) {
+        expect(included(path), path).to.equal(false);
+      }
+      // Everything the Dockerfile copies from the context is let in.
+      const copied = args(dockerStages()[0] ?? [], 'COPY').filter((a) => !a.startsWith('--from')).flatMap((a) => a.split(/\s+/).slice(0, -1));
+      expect(copied).to.include.members(['package.json', 'src', 'schemas', 'config']);
+      for (const path of copied) expect(included(path), path).to.equal(true);
     });
 
     it('runs the final stage as a non-root USER', () => {
