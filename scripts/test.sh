@@ -15,6 +15,14 @@ source "$STACK_DIR/env"
 set +a
 export NODE_ENV=test
 npx mocha --timeout 120000 --slow 2000 'test/integration/**/*.test.ts'
+# The image as deployed: each role run with podman, the local overlay played with podman kube
+# play, both against this stack. `npm run image` skips what is unchanged (cached layers, base kept).
+if [[ ${SKIP_IMAGE_TESTS:-0} == 1 ]]; then
+  echo "image tests skipped (SKIP_IMAGE_TESTS=1)"
+else
+  bash scripts/image/build.sh
+  npx mocha --timeout 300000 --slow 30000 'test/image/**/*.test.ts'
+fi
 # Faults injected under load (short sizes; `npm run test:chaos` for the full ones). Last, because
 # it stops and restarts Kafka and PostgreSQL.
 npx mocha --timeout 300000 --slow 30000 'test/chaos/**/*.test.ts'
