@@ -210,6 +210,13 @@ function dockerArgDefaults(): Map<string, string> {
   return new Map([...preamble.matchAll(/^ARG\s+(\w+)=(\S+)\s*$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
 }
 
+/** The stage declared `FROM … AS name`. */
+function namedStage(name: string): Instruction[] {
+  const stage = dockerStages().find((st) => new RegExp(`\\sAS\\s+${name}$`, 'i').test(st[0]?.args ?? ''));
+  expect(stage, `stage ${name}`).to.not.equal(undefined);
+  return stage as Instruction[];
+}
+
 function finalStage(): Instruction[] {
   const stage = dockerStages().at(-1);
   expect(stage, 'Dockerfile stages').to.not.equal(undefined);
@@ -463,14 +470,15 @@ describe('deploy/', () => {
   describe('Dockerfile', () => {
     it('builds on node:20-bookworm and runs on node:20-bookworm-slim by default, base images being build arguments', () => {
       const defaults = dockerArgDefaults();
-      const froms = dockerStages().map((stage) => (stage[0]?.args ?? '').split(/\s+/)[0] ?? '');
+      const from = (stage: Instruction[]) => (stage[0]?.args ?? '').split(/\s+/)[0] ?? '';
+      const froms = [from(namedStage('build')), from(finalStage())];
       expect(froms).to.deep.equal(['${BUILD_IMAGE}', '${RUNTIME_IMAGE}']);
       expect(froms.map((f) => f.replace(/^\$\{(\w+)\}$/, (_, name: string) => defaults.get(name) ?? f))).to.deep.equal(['node:20-bookworm', 'node:20-bookworm-slim']);
-      expect(dockerStages()[0]?.map((i) => i.args).join('\n')).to.match(/CKJS_LINKING=dynamic/).and.match(/npm ci/).and.match(/npm prune --omit=dev/);
+      expect(namedStage('build').map((i) => i.args).join('\n')).to.match(/CKJS_LINKING=dynamic/).and.match(/npm ci/).and.match(/npm prune --omit=dev/);
     });
 
     it('mounts the CA bundle for npm ci as a build secret, never copying it into a layer', () => {
-      const build = dockerStages()[0] ?? [];
+      const build = namedStage('build');
       const npmCi = args(build, 'RUN').find((a) => /npm ci/.test(a)) ?? '';
       expect(npmCi).to.match(/--mount=type=secret,id=npm_ca\b/).and.match(/NODE_EXTRA_CA_CERTS=\/run\/secrets\/npm_ca/);
       const all = dockerStages().flat();
@@ -487,7 +495,7 @@ describe('deploy/', () => {
         expect(included(path), path).to.equal(false);
       }
       // Everything the Dockerfile copies from the context is let in.
-      const copied = args(dockerStages()[0] ?? [], 'COPY').filter((a) => !a.startsWith('--from')).flatMap((a) => a.split(/\s+/).slice(0, -1));
+      const copied = dockerStages().flatMap((st) => args(st, 'COPY')).filter((a) => !a.startsWith('--from')).flatMap((a) => a.split(/\s+/).slice(0, -1));
       expect(copied).to.include.members(['package.json', 'src', 'schemas', 'config']);
       for (const path of copied) expect(included(path), path).to.equal(true);
     });
