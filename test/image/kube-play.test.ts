@@ -3,6 +3,7 @@
 // .stack/env (ConfigMap KAFKA_BROKERS, Secret DATABASE_URL / SCHEMA_REGISTRY_URL), at topics and a
 // group of its own, and at free ports; everything else is played as rendered.
 //
+// Before playing, the deploy step `order-stream migrate` runs from the image (see below).
 // podman kube play runs Pods from the Deployments (one pod each), with their ConfigMap and Secret,
 // securityContext and hostNetwork (its containerPorts aside, see below). It turns an httpGet liveness probe into a curl healthcheck
 // (the image has no curl) that only a systemd timer would run: the probes are exercised here by
@@ -97,6 +98,16 @@ describe('Kubernetes manifests played with podman kube play (overlays/local)', f
     }
     writeFileSync(file, playable.map((d) => stringify(d)).join('---\n'));
 
+    // The deploy step first (database migrations, the order schema registered: the roles of a
+    // production image do not register it, SCHEMA_AUTO_REGISTER being false), from the same image
+    // with the pods' ConfigMap and Secret, as a Job or a pipeline step would run it in a cluster.
+    const config = rendered.find((d) => d.kind === 'ConfigMap' && d.metadata.name.startsWith('order-stream-config'))!.data as Record<string, string>;
+    const secrets = Object.fromEntries(Object.entries(secret!.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    await podman(
+      'run', '--rm', '--network', 'host', '--read-only', '--read-only-tmpfs=false', '--user', '10001:10001',
+      ...Object.entries({ ...config, ...secrets }).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+      IMAGE, 'migrate',
+    );
     await podman('kube', 'play', '--replace', file);
     for (const d of deployments) {
       // podman names a Deployment's pod <name>-pod-0 and its containers <pod>-<container>.
