@@ -7,7 +7,7 @@ import { eventually, putProducts, testBed, totals, type TestBed } from '../suppo
 import { killReplicas, readiness, startReplicas, stopReplicas, type Replica } from '../support/replicas.js';
 import { startRegistryProxy, type RegistryProxy } from '../support/registry-proxy.js';
 import { startRegistry, stopRegistry } from '../support/stack-control.js';
-import { startLoad } from '../support/load.js';
+import { startLoad, type Load } from '../support/load.js';
 import { awaitInvariants } from '../support/invariants.js';
 import { createRegistry, registryRest, RegistryError } from '../../src/serde/registry.js';
 
@@ -26,6 +26,8 @@ describe('registry outages and authentication', function () {
   let bed: TestBed;
   let replicas: Replica[] = [];
   let proxy: RegistryProxy | undefined;
+  /** Stopped after each test, so a failed assertion does not leave clients running (mocha would never exit). */
+  let load: Load | undefined;
   let bedOpen = false;
   beforeEach(async () => {
     bed = await testBed(4);
@@ -34,6 +36,8 @@ describe('registry outages and authentication', function () {
   afterEach(async () => {
     killReplicas(replicas);
     replicas = [];
+    await load?.stop();
+    load = undefined;
     await proxy?.close();
     proxy = undefined;
     await startRegistry(); // whatever happened, the next test has its registry
@@ -49,11 +53,12 @@ describe('registry outages and authentication', function () {
     replicas.push(...running);
     const [apiPort, processorPort] = await Promise.all(running.map((r) => r.started));
     const apiPorts = [apiPort!];
-    const load = startLoad({ ports: () => apiPorts, products, user: `${bed.tag}-u`, concurrency: 4 });
+    load = startLoad({ ports: () => apiPorts, products, user: `${bed.tag}-u`, concurrency: 4 });
+    const traffic = load;
     await eventually('orders applied before the outage', () => totals(bed.pool, bed.tag), (t) => t.orders >= 100);
 
     await stopRegistry();
-    const before = { acknowledged: load.count, applied: (await totals(bed.pool, bed.tag)).orders };
+    const before = { acknowledged: traffic.count, applied: (await totals(bed.pool, bed.tag)).orders };
     const late = startReplicas(bed.config, ['api', 'processor'], `${bed.tag}-late`);
     replicas.push(...late);
     const latePorts = await Promise.all(late.map((r) => r.listening));
@@ -77,7 +82,7 @@ describe('registry outages and authentication', function () {
     }
     await eventually(
       'orders acknowledged and applied while the registry is down',
-      async () => ({ acknowledged: load.count, applied: (await totals(bed.pool, bed.tag)).orders }),
+      async () => ({ acknowledged: traffic.count, applied: (await totals(bed.pool, bed.tag)).orders }),
       (now) => now.acknowledged >= before.acknowledged + 200 && now.applied >= before.applied + 200,
     );
 
@@ -85,9 +90,9 @@ describe('registry outages and authentication', function () {
     await eventually('late replicas ready once the registry is back', () => Promise.all(latePorts.map(readiness)), (rs) => rs.every((r) => r.status === 200), 120_000);
     expect(late.map((r) => r.process.exitCode), 'no replica exited').to.deep.equal([null, null]);
     apiPorts.push(latePorts[0]!);
-    const withLate = load.count;
-    await eventually('orders through both apis', async () => load.count, (n) => n >= withLate + 200);
-    const result = await load.stop();
+    const withLate = traffic.count;
+    await eventually('orders through both apis', async () => traffic.count, (n) => n >= withLate + 200);
+    const result = await traffic.stop();
 
     const verdict = await awaitInvariants(bed.pool, result.acknowledged, initial);
     console.log(`      ${verdict.acknowledged} acknowledged, ${verdict.lost} lost; statuses ${JSON.stringify(Object.fromEntries(result.statuses))}`);
