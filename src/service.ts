@@ -128,6 +128,9 @@ export async function startService(config: Config, roles: Role[], options: Servi
   // retrying with backoff, not ready meanwhile, never exit. Then start the roles.
   let stopped: () => void = () => undefined;
   const stopping = new Promise<void>((resolve) => (stopped = resolve));
+  // Settled after the first look-up: with the roles started if it found the schema id, else at once.
+  let firstAttemptDone: () => void = () => undefined;
+  const firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve));
   const starting = (async () => {
     const subject = valueSubject(ordersTopic);
     for (let attempt = 1; !draining; attempt++) {
@@ -144,6 +147,7 @@ export async function startService(config: Config, roles: Role[], options: Servi
         const delayMs = Math.round(Math.min(15_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
         contractProblem = `${(err as Error).message} (attempt ${attempt}; retrying in ${delayMs} ms)`;
         log.warn({ err: (err as Error).message, attempt, delayMs, subject }, 'schema id not found yet, retrying');
+        firstAttemptDone();
         await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, delayMs))]);
       }
     }
@@ -157,7 +161,10 @@ export async function startService(config: Config, roles: Role[], options: Servi
     // Not the registry (retried above): the consumer could not be created. Exit for a clean restart.
     log.fatal({ err }, 'start-up failed; exiting');
     setImmediate(() => process.exit(1));
-  });
+  }).finally(firstAttemptDone);
+  // Callers (tests, the CLI) get a service that is started when the registry is there; otherwise
+  // one that answers health and keeps looking in the background.
+  await firstAttempt;
 
   async function stop(): Promise<void> {
     draining = true;

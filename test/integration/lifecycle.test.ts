@@ -26,6 +26,8 @@ function client(svc: () => RunningService) {
   };
 }
 const wait = { prefer: 'wait=10' };
+/** A role answers orders once it is ready (it listens first, then looks its schema id up). */
+const ready = (svc: RunningService) => eventually(`${svc.port} ready`, async () => (await fetch(`http://127.0.0.1:${svc.port}/readyz`)).status, (s) => s === 200);
 
 describe('order lifecycle (api + processor, real stack)', () => {
   let bed: TestBed;
@@ -36,7 +38,7 @@ describe('order lifecycle (api + processor, real stack)', () => {
   before(async () => {
     bed = await testBed(3);
     [api, processor] = await Promise.all([startService(bed.config, ['api']), startService(bed.config, ['processor'])]);
-    await eventually('processor ready', async () => (await fetch(`http://127.0.0.1:${processor.port}/readyz`)).status, (s) => s === 200);
+    await Promise.all([ready(api), ready(processor)]);
   });
   after(async () => {
     await Promise.all([api, processor].map((s) => s?.stop()));
@@ -141,6 +143,7 @@ describe('cancelling a PENDING order (no processor running yet)', () => {
   before(async () => {
     bed = await testBed(3);
     api = await startService(bed.config, ['api']);
+    await ready(api);
   });
   after(async () => {
     await Promise.all([api, processor].map((s) => s?.stop()));

@@ -235,12 +235,15 @@ function execForm(stage: Instruction[], op: string): string[] {
 
 const compose = () => firstDoc(join(DEPLOY, 'compose.yaml'));
 
-/** Compose services built from deploy/Dockerfile: the order-stream roles. */
-function appServices(): Array<[string, Obj]> {
+/** Compose services built from deploy/Dockerfile: the order-stream roles, and the one-shot deploy step. */
+function imageServices(): Array<[string, Obj]> {
   return Object.entries(at(compose(), 'services')).filter(
     (entry): entry is [string, Obj] => isObj(entry[1]) && isObj(entry[1].build) && String(entry[1].build.dockerfile).endsWith('deploy/Dockerfile'),
   );
 }
+const isOneShot = (service: Obj) => list(service.command).map(String)[0] === 'migrate';
+/** The long-running roles. */
+const appServices = () => imageServices().filter(([, service]) => !isOneShot(service));
 
 function composeEnv(service: Obj): Map<string, string> {
   const env = service.environment;
@@ -530,13 +533,16 @@ describe('deploy/', () => {
   });
 
   describe('compose', () => {
-    it('runs the app services from deploy/Dockerfile with real roles', () => {
+    it('runs the app services from deploy/Dockerfile with real roles, after the one-shot deploy step', () => {
       const services = appServices();
       expect(services.map(([name]) => name)).to.include.members(['api', 'processor']);
       for (const [name, service] of services) {
         const [role] = list(service.command).map(String);
         expect(ROLES, `${name} command`).to.include(role);
       }
+      const oneShots = imageServices().filter(([, service]) => isOneShot(service));
+      expect(oneShots.map(([name]) => name)).to.deep.equal(['migrate']);
+      expect(oneShots[0]![1].restart).to.equal('no');
     });
 
     it('configures the app services with contract names only, every required one set', () => {
@@ -552,8 +558,12 @@ describe('deploy/', () => {
       const services = at(compose(), 'services');
       for (const [name, service] of appServices()) {
         const deps = Object.entries(at(service, 'depends_on'));
-        expect(deps.map(([dep]) => dep), name).to.include.members(['kafka', 'schema-registry', 'postgres']);
+        expect(deps.map(([dep]) => dep), name).to.include.members(['kafka', 'schema-registry', 'postgres', 'migrate']);
         for (const [dep, how] of deps) {
+          if (dep === 'migrate') {
+            expect(at(how).condition, `${name} → ${dep}`).to.equal('service_completed_successfully');
+            continue;
+          }
           expect(at(how).condition, `${name} → ${dep}`).to.equal('service_healthy');
           expect(at(services, dep), dep).to.have.property('healthcheck');
         }
