@@ -11,4 +11,6 @@ set +a
 export NODE_ENV=${NODE_ENV:-development} PORT=${PORT:-8080} HOST=${HOST:-127.0.0.1}
 # The deploy step, as in production: database migrations and the order schema registered.
 node --import tsx src/main.ts migrate
+# With MONITORING=1 the stack's Prometheus scrapes this process (job order-stream-dev).
+if [[ ${MONITORING:-0} == 1 ]]; then bash scripts/stack/prometheus/target.sh dev order-stream-dev "127.0.0.1:$PORT"; fi
 exec node --import tsx src/main.ts all --demo-catalog

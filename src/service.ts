@@ -17,8 +17,8 @@ import { VerdictWaiter } from './api/verdict-waiter.js';
 import { Publisher } from './api/publish.js';
 import { Processor } from './processor/processor.js';
 import { createMetrics } from './metrics/registry.js';
-import { batchObserver, deliveryObserver, readAtScrape } from './metrics/observers.js';
-import type { Check } from './api/health.js';
+import { batchObserver, deliveryObserver, readAtScrape, retryObserver } from './wiring.js';
+import type { Check } from './health/checks.js';
 
 export type Role = 'api' | 'processor';
 
@@ -64,7 +64,7 @@ export async function startService(config: Config, roles: Role[], options: Servi
     { brokers: config.kafka.brokers, security: config.kafka.security, clientId: `order-stream-${roles.join('-')}` },
     { 'message.timeout.ms': config.api.produceTimeoutMs },
   );
-  const metrics = createMetrics(roles.join('+'));
+  const metrics = createMetrics(roles);
   const delivery = new DeliveryTracker(producer, deliveryObserver(metrics));
 
   const verdicts = roles.includes('api') ? new VerdictWaiter(config.database.url, log) : undefined;
@@ -74,7 +74,7 @@ export async function startService(config: Config, roles: Role[], options: Servi
     ? new Processor({
         config, log, pool, serde, dlq: delivery,
         onBatch: batchObserver(metrics),
-        onRetry: (operation) => metrics.retries.inc({ operation }),
+        onRetry: retryObserver(metrics),
         // A bug, not a bad message: exit non-zero so the orchestrator restarts a clean process.
         onFatal: () => void stop().finally(() => process.exit(1)),
       })
@@ -97,7 +97,7 @@ export async function startService(config: Config, roles: Role[], options: Servi
     ...(processor ? { group: async () => { if (!processor.ready) throw new Error('not joined to the consumer group yet'); } } : {}),
     ...(verdicts ? { verdicts: async () => { if (!verdicts.listening) throw new Error('verdict listener not connected'); } } : {}),
   };
-  readAtScrape(metrics, { pool, checks, processor, verdicts });
+  readAtScrape(metrics, { pool, checks, processor, consumes: { topic: ordersTopic, group: config.kafka.groupId }, verdicts });
   const app = await buildApp({
     log,
     bodyLimitBytes: config.http.bodyLimitBytes,

@@ -3,6 +3,7 @@
 # Idempotent: components already up are left alone. Writes $STACK_DIR/env for tests and `npm run dev`.
 # KAFKA_BROKERS_COUNT=3 runs three Kafka nodes (scripts/stack/kafka/start.sh says how), and the
 # env file then asks the service for replication 3 and min ISR 2.
+# MONITORING=1 adds Prometheus (scripts/stack/prometheus) on 127.0.0.1:$PROMETHEUS_PORT (19090).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/scripts/stack
@@ -15,6 +16,10 @@ started=$SECONDS
 bash "$here/postgres/start.sh"
 bash "$here/kafka/start.sh"
 bash "$here/registry/start.sh"
+if [[ ${MONITORING:-0} == 1 ]]; then
+  export PROMETHEUS_PORT=${PROMETHEUS_PORT:-19090}
+  bash "$here/prometheus/start.sh"
+fi
 
 registry_url=$(cat "$STACK_DIR/registry/url")
 brokers=$(cat "$STACK_DIR/kafka/brokers")
@@ -27,4 +32,8 @@ DATABASE_URL=postgres://orderstream:orderstream@127.0.0.1:$PG_PORT/orderstream
 ORDERS_TOPIC_REPLICATION=$replication
 ORDERS_TOPIC_MIN_INSYNC_REPLICAS=$min_isr
 ENV
+# Also when Prometheus was started earlier and this run did not ask for it: it is still there.
+if [[ -f $STACK_DIR/prometheus/url ]] && bash -c "kill -0 \$(cat '$STACK_DIR/prometheus/pid')" 2>/dev/null; then
+  echo "PROMETHEUS_URL=$(cat "$STACK_DIR/prometheus/url")" >>"$STACK_DIR/env"
+fi
 echo "stack: up in $((SECONDS - started)) s — settings in $STACK_DIR/env"

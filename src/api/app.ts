@@ -7,7 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '../logger.js';
 import { errorHandling } from './errors.js';
 import { strictBodies } from './validation.js';
-import { statusClass, type Metrics } from '../metrics/registry.js';
+import { initialiseRoute, statusClass, type Metrics } from '../metrics/registry.js';
 import { healthRoutes, type HealthOptions } from './health.js';
 import { catalogRoutes } from './catalog.js';
 import { orderRoutes, type OrderRoutesOptions } from './orders.js';
@@ -60,6 +60,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
     if (options.health.isDraining()) reply.header('connection', 'close');
   });
+  // Routes registered from here on (health, metrics, the API; not the docs UI) start with zero
+  // series per status class, so dashboards show 0 errors rather than no data.
+  app.addHook('onRoute', (route) => initialiseRoute(options.metrics, route.method, route.url));
   // Route patterns, not URLs, as labels: cardinality stays bounded whatever clients send.
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.httpRequestDuration.observe(

@@ -1,9 +1,7 @@
 // /healthz answers while the process runs; /readyz answers 200 only when every dependency this
 // role needs is usable, so Kubernetes sends traffic (api) or counts the pod ready (processor).
 import type { FastifyInstance } from 'fastify';
-import { withTimeout } from '../timeout.js';
-
-export type Check = () => Promise<void>;
+import { runChecks, type Check } from '../health/checks.js';
 
 export interface HealthOptions {
   checks: Record<string, Check>;
@@ -12,22 +10,6 @@ export interface HealthOptions {
   /** Checks shown in /readyz but not required for readiness: the role keeps working without them. */
   advisory?: readonly string[];
   checkTimeoutMs?: number;
-}
-
-/** Runs every check at once; each result is 'ok' or the reason it failed. */
-export async function runChecks(checks: Record<string, Check>, timeoutMs = 2000): Promise<Record<string, string>> {
-  const results: Record<string, string> = {};
-  await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      try {
-        await withTimeout(check(), timeoutMs);
-        results[name] = 'ok';
-      } catch (err) {
-        results[name] = (err as Error).message;
-      }
-    }),
-  );
-  return results;
 }
 
 export function healthRoutes(app: FastifyInstance, options: HealthOptions): void {

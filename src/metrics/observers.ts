@@ -1,48 +1,38 @@
-// Translates what the roles report (deliveries, batches, retries) into metric updates, and reads
-// gauges that are cheaper to compute at scrape time (lag, pool, waiters, dependency checks).
-import type { Pool } from '../db/pool.js';
-import type { DeliveryObserver } from '../kafka/delivery.js';
-import type { BatchSummary, Processor } from '../processor/processor.js';
-import type { VerdictWaiter } from '../api/verdict-waiter.js';
-import { runChecks, type Check } from '../api/health.js';
+// Translates what the roles report (deliveries, batches, retries) into metric updates. The shapes
+// here are this module's own: the composition root (src/wiring.ts) maps the roles' reports onto
+// them, so metrics depends on nothing above it.
+import type { Outcome } from '../domain/verdict.js';
 import type { Metrics } from './registry.js';
 
-export function deliveryObserver(metrics: Metrics): DeliveryObserver {
-  return {
-    delivered: (seconds) => metrics.producerDelivery.observe(seconds),
-    failed: () => metrics.producerErrors.inc(),
-  };
+/** One batch the processor finished: dead letters produced, orders applied and committed. */
+export interface BatchReport {
+  messages: number;
+  deadLetters: number;
+  /** Duration of the batch transaction, retries included; undefined when nothing was applied. */
+  applySeconds: number | undefined;
+  /** Verdicts by outcome (ACCEPTED, REJECTED, CANCELLED, STOCKED, REFUSED, DUPLICATE). */
+  verdicts: Partial<Record<Outcome, number>>;
+  /** createdAt (epoch ms) of each order decided in this batch (duplicates excluded). */
+  decidedCreatedAt: readonly number[];
 }
 
-export function batchObserver(metrics: Metrics): (summary: BatchSummary) => void {
-  return ({ messages, applied, deadLetters, applySeconds }) => {
-    metrics.batchMessages.observe(messages);
-    if (applied) metrics.applyDuration.observe(applySeconds);
-    if (deadLetters) metrics.messages.inc({ outcome: 'dlq' }, deadLetters);
-    const counts: Record<string, number> = {};
-    for (const v of applied?.plan.verdicts ?? []) {
-      const outcome = v.outcome.toLowerCase();
-      counts[outcome] = (counts[outcome] ?? 0) + 1;
-    }
-    for (const [outcome, n] of Object.entries(counts)) if (n) metrics.messages.inc({ outcome }, n);
-  };
+export function recordBatch(metrics: Metrics, report: BatchReport, now = Date.now()): void {
+  metrics.batchMessages.observe(report.messages);
+  if (report.applySeconds !== undefined) metrics.applyDuration.observe(report.applySeconds);
+  if (report.deadLetters) metrics.messages.inc({ outcome: 'dlq' }, report.deadLetters);
+  for (const [outcome, n] of Object.entries(report.verdicts)) if (n) metrics.messages.inc({ outcome: outcome.toLowerCase() }, n);
+  // A clock behind the api's gives negative spans: counted as 0 rather than dropped.
+  for (const createdAt of report.decidedCreatedAt) metrics.verdictLatency.observe(Math.max(0, now - createdAt) / 1000);
 }
 
-export interface ScrapeSources {
-  pool: Pool;
-  checks: Record<string, Check>;
-  processor?: Processor | undefined;
-  verdicts?: VerdictWaiter | undefined;
+export function recordRetry(metrics: Metrics, operation: string): void {
+  metrics.retries.inc({ operation });
 }
 
-/** Points the scrape-time gauges at this process's pool, checks, processor and waiters. */
-export function readAtScrape(metrics: Metrics, { pool, checks, processor, verdicts }: ScrapeSources): void {
-  metrics.scrape.dbPool = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
-  metrics.scrape.dependencies = async () =>
-    Object.fromEntries(Object.entries(await runChecks(checks, 1500)).map(([name, result]) => [name, result === 'ok']));
-  if (processor) {
-    metrics.scrape.lag = () => processor.lag();
-    metrics.scrape.assignedPartitions = () => processor.assignedPartitions.length;
-  }
-  if (verdicts) metrics.scrape.verdictWaiters = () => verdicts.waitingCount;
+export function recordDelivery(metrics: Metrics, seconds: number): void {
+  metrics.producerDelivery.observe(seconds);
+}
+
+export function recordDeliveryFailure(metrics: Metrics): void {
+  metrics.producerErrors.inc();
 }

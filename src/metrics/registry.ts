@@ -2,29 +2,50 @@
 // with grafana/ dashboards (a test checks every dashboard query against what a running role
 // exports). Conventions: orderstream_ prefix, base units (seconds, bytes), _total for counters,
 // and only bounded labels — route patterns, status classes, outcomes, partitions; never an id.
+// Every labelled counter and histogram starts with its known label values at zero, so a healthy
+// system shows 0 errors, 0 dead letters and 0 retries (not "No data") and error ratios are defined.
+// This module imports nothing above it (only the domain's verdict vocabulary): the roles report
+// through ./observers.ts, and the composition root (src/wiring.ts) connects the two.
 import client from 'prom-client';
+import { OUTCOMES } from '../domain/verdict.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Order to verdict spans a produce, the consumer's wait and a batch: up to minutes under a backlog. */
+const VERDICT_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+// The label values each role can emit, zero-initialised at start (the roles emit only these).
+/** orderstream_orders_received_total{outcome} (api) */
+export const ORDER_OUTCOMES = ['acknowledged', 'replayed', 'invalid', 'unavailable'] as const;
+/** orderstream_order_verdicts_waited_total{verdict} (api, Prefer: wait) */
+export const WAITED_VERDICTS = ['accepted', 'rejected', 'timeout'] as const;
+/** orderstream_processor_messages_total{outcome} (processor) */
+export const MESSAGE_OUTCOMES = ['accepted', 'rejected', 'duplicate', 'dlq'] as const;
+/** orderstream_processor_retries_total{operation}: the processor's retried operations. */
+export const RETRY_OPERATIONS = ['schema lookup', 'dead-letter produce', 'batch apply'] as const;
+/** orderstream_http_request_duration_seconds{status_class} initialised for every route. */
+export const STATUS_CLASSES = ['2xx', '4xx', '5xx'] as const;
 
 /** Readers for the gauges computed at scrape time; the roles fill in the ones they have. */
 export interface ScrapeReaders {
   dbPool?: () => { total: number; idle: number; waiting: number };
   dependencies?: () => Promise<Record<string, boolean>>;
   lag?: () => Array<{ topic: string; partition: number; lag: number }>;
-  assignedPartitions?: () => number;
+  /** Partitions this process holds, per topic and group it consumes (0 while it holds none). */
+  assignedPartitions?: () => Array<{ topic: string; group: string; partitions: number }>;
   verdictWaiters?: () => number;
 }
 
-export function createMetrics(role: string) {
+/** The metrics of a process running `roles` (api, processor or both), labelled role="api+processor". */
+export function createMetrics(roles: readonly string[]) {
   const scrape: ScrapeReaders = {};
   const registry = new client.Registry();
-  registry.setDefaultLabels({ role });
+  registry.setDefaultLabels({ role: roles.join('+') });
   client.collectDefaultMetrics({ register: registry, prefix: 'orderstream_' });
   const registers = [registry];
 
-  return {
+  const metrics = {
     registry,
     scrape,
 
@@ -44,7 +65,7 @@ export function createMetrics(role: string) {
     }),
     orderVerdictsWaited: new client.Counter({
       name: 'orderstream_order_verdicts_waited_total',
-      help: 'Prefer: wait requests by what they got: accepted, rejected, timeout',
+      help: 'Prefer: wait requests by what they got: the verdict (accepted, rejected, cancelled, stocked, refused, duplicate) or timeout',
       labelNames: ['verdict'] as const,
       registers,
     }),
@@ -67,6 +88,12 @@ export function createMetrics(role: string) {
     producerErrors: new client.Counter({ name: 'orderstream_producer_errors_total', help: 'Messages Kafka did not acknowledge', registers }),
 
     // processor
+    verdictLatency: new client.Histogram({
+      name: 'orderstream_order_verdict_latency_seconds',
+      help: "Seconds from an order's creation by the api (its createdAt) to its verdict committed by the processor; duplicates excluded",
+      buckets: VERDICT_SECONDS,
+      registers,
+    }),
     batchMessages: new client.Histogram({
       name: 'orderstream_processor_batch_messages',
       help: 'Messages per applied batch',
@@ -104,10 +131,13 @@ export function createMetrics(role: string) {
     }),
     assignedPartitions: new client.Gauge({
       name: 'orderstream_consumer_assigned_partitions',
-      help: 'Partitions assigned to this processor',
+      help: 'Partitions assigned to this processor, by topic and consumer group (0 while none: a standby or not joined)',
+      labelNames: ['topic', 'group'] as const,
       registers,
       collect() {
-        if (scrape.assignedPartitions) this.set(scrape.assignedPartitions());
+        if (!scrape.assignedPartitions) return;
+        this.reset();
+        for (const { topic, group, partitions } of scrape.assignedPartitions()) this.set({ topic, group }, partitions);
       },
     }),
 
@@ -136,6 +166,27 @@ export function createMetrics(role: string) {
       },
     }),
   };
+
+  if (roles.includes('api')) {
+    for (const outcome of ORDER_OUTCOMES) metrics.ordersReceived.inc({ outcome }, 0);
+    for (const verdict of WAITED_VERDICTS) metrics.orderVerdictsWaited.inc({ verdict }, 0);
+  }
+  if (roles.includes('processor')) {
+    for (const outcome of MESSAGE_OUTCOMES) metrics.messages.inc({ outcome }, 0);
+    for (const operation of RETRY_OPERATIONS) metrics.retries.inc({ operation }, 0);
+  }
+  return metrics;
+}
+
+/**
+ * Zero series of a route as it is registered (every role serves /healthz, /readyz, /metrics), so
+ * its error rate is 0 rather than absent. HEAD routes Fastify derives from GET ones are skipped.
+ */
+export function initialiseRoute(metrics: Metrics, methods: string | readonly string[], route: string): void {
+  for (const method of typeof methods === 'string' ? [methods] : methods) {
+    if (method === 'HEAD') continue;
+    for (const status_class of STATUS_CLASSES) metrics.httpRequestDuration.zero({ method, route, status_class });
+  }
 }
 
 export const statusClass = (status: number) => `${Math.floor(status / 100)}xx`;
