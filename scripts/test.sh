@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm test — everything CI runs: typecheck, unit tests, then integration tests against the real
-# local stack (brought up here if it is not up; stack:up is idempotent).
+# npm test — everything CI runs: typecheck, unit tests (promtool checks of the alert rules among
+# them), then integration tests against the real local stack with Prometheus (brought up here if
+# it is not up; stack:up is idempotent).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -9,7 +10,7 @@ export STACK_DIR=${STACK_DIR:-$root/.stack}
 npm run --silent typecheck
 npx mocha 'test/unit/**/*.test.ts'
 
-bash scripts/stack/up.sh
+MONITORING=1 bash scripts/stack/up.sh
 set -a
 source "$STACK_DIR/env"
 set +a

@@ -19,7 +19,7 @@ const VERDICT_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 6
 /** orderstream_orders_received_total{outcome} (api) */
 export const ORDER_OUTCOMES = ['acknowledged', 'replayed', 'invalid', 'unavailable'] as const;
 /** orderstream_order_verdicts_waited_total{verdict} (api, Prefer: wait) */
-export const WAITED_VERDICTS = ['accepted', 'rejected', 'timeout'] as const;
+export const WAITED_VERDICTS = ['accepted', 'rejected', 'duplicate', 'timeout'] as const;
 /** orderstream_processor_messages_total{outcome} (processor) */
 export const MESSAGE_OUTCOMES = ['accepted', 'rejected', 'duplicate', 'dlq'] as const;
 /** orderstream_processor_retries_total{operation}: the processor's retried operations. */

@@ -215,3 +215,18 @@ function lastTopLevelComma(text: string): number {
   }
   return last;
 }
+
+/**
+ * A Grafana Prometheus query with its variables replaced the way Grafana does before sending it:
+ * `$name`, `${name}`, `${name:regex}` and `[[name]]` by the given values (a multi-value variable
+ * selected as "All" with allValue `.*` becomes `.*`), and the built-ins `$__rate_interval`,
+ * `$__interval`, `$__range` (durations such as "10s") and `$__range_s`. Unknown variables fail.
+ */
+export function expandVariables(expr: string, values: Record<string, string>): string {
+  return expr.replace(/\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)/g, (whole, braced?: string, bracketed?: string, bare?: string) => {
+    const name = (braced ?? bracketed ?? bare)!;
+    const value = values[name];
+    if (value === undefined) throw new Error(`no value for Grafana variable ${whole} in: ${expr}`);
+    return value;
+  });
+}

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { extractMetricNames as names, extractVariableQueryMetrics, PromQLScanError } from '../support/promql.js';
+import { expandVariables, extractMetricNames as names, extractVariableQueryMetrics, PromQLScanError } from '../support/promql.js';
 
 describe('PromQL metric-name scanner (dashboard checks)', () => {
   it('finds a bare selector and ignores label names and values in braces', () => {
@@ -63,5 +63,17 @@ describe('PromQL metric-name scanner (dashboard checks)', () => {
     expect(extractVariableQueryMetrics('metrics(orderstream_.*)')).to.deep.equal([]);
     expect(extractVariableQueryMetrics('label_names(g)')).to.deep.equal(['g']);
     expect(extractVariableQueryMetrics('sum(k)')).to.deep.equal(['k']);
+  });
+});
+
+describe('Grafana variable expansion (dashboard queries sent to Prometheus)', () => {
+  it('replaces every form of a variable and the built-ins', () => {
+    const values = { job: 'a|b', instance: '.*', __rate_interval: '10s', __range: '5m', __range_s: '300' };
+    expect(expandVariables('sum(rate(x{job=~"$job", instance=~"${instance}"}[$__rate_interval]))', values)).to.equal('sum(rate(x{job=~"a|b", instance=~".*"}[10s]))');
+    expect(expandVariables('increase(x{job=~"${job:regex}"}[$__range]) / $__range_s + y[[[job]]]', values)).to.equal('increase(x{job=~"a|b"}[5m]) / 300 + y[a|b]');
+  });
+
+  it('fails on a variable it has no value for, rather than sending it to Prometheus', () => {
+    expect(() => expandVariables('x{route=~"$route"}', { job: '.*' })).to.throw(/no value for Grafana variable \$route/);
   });
 });
