@@ -35,10 +35,12 @@ export interface Series {
 
 type ApiResponse<T> = { status: 'success'; data: T } | { status: 'error'; errorType: string; error: string };
 
-async function api<T>(path: string, params: Record<string, string | string[]>): Promise<T> {
-  const body = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) for (const v of Array.isArray(value) ? value : [value]) body.append(key, v);
-  const response = await fetch(`${prometheusUrl()}${path}`, { method: 'POST', body });
+async function api<T>(path: string, params: Record<string, string | string[]>, method: 'GET' | 'POST' = 'POST'): Promise<T> {
+  const form = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) for (const v of Array.isArray(value) ? value : [value]) form.append(key, v);
+  // POST keeps long queries out of the URL; the label values endpoint takes GET only.
+  const response = method === 'POST' ? await fetch(`${prometheusUrl()}${path}`, { method, body: form }) : await fetch(`${prometheusUrl()}${path}?${form}`);
+  if (!(response.headers.get('content-type') ?? '').includes('json')) throw new Error(`Prometheus ${path}: ${response.status} ${await response.text()}`);
   const json = (await response.json()) as ApiResponse<T>;
   if (json.status !== 'success') throw new Error(`Prometheus ${path}: ${json.errorType}: ${json.error} (${JSON.stringify(params)})`);
   return json.data;
@@ -62,7 +64,7 @@ export async function queryRange(expr: string, start: number, end: number, step:
 
 /** Values of `label` on the series matching `match` — what Grafana's label_values(match, label) lists. */
 export async function labelValues(label: string, match: string, start: number, end: number): Promise<string[]> {
-  return api<string[]>(`/api/v1/label/${encodeURIComponent(label)}/values`, { 'match[]': match, start: String(start), end: String(end) });
+  return api<string[]>(`/api/v1/label/${encodeURIComponent(label)}/values`, { 'match[]': match, start: String(start), end: String(end) }, 'GET');
 }
 
 /** One number from a query that must return exactly one sample (sum(...), say). */
