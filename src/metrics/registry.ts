@@ -18,10 +18,11 @@ const VERDICT_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 6
 // The label values each role can emit, zero-initialised at start (the roles emit only these).
 /** orderstream_orders_received_total{outcome} (api) */
 export const ORDER_OUTCOMES = ['acknowledged', 'replayed', 'invalid', 'unavailable'] as const;
-/** orderstream_order_verdicts_waited_total{verdict} (api, Prefer: wait) */
-export const WAITED_VERDICTS = ['accepted', 'rejected', 'duplicate', 'timeout'] as const;
-/** orderstream_processor_messages_total{outcome} (processor) */
-export const MESSAGE_OUTCOMES = ['accepted', 'rejected', 'duplicate', 'dlq'] as const;
+const VERDICTS = OUTCOMES.map((o) => o.toLowerCase());
+/** orderstream_order_verdicts_waited_total{verdict} (api, Prefer: wait): a verdict or a timeout */
+export const WAITED_VERDICTS: readonly string[] = [...VERDICTS, 'timeout'];
+/** orderstream_processor_messages_total{outcome} (processor): a verdict or dlq */
+export const MESSAGE_OUTCOMES: readonly string[] = [...VERDICTS, 'dlq'];
 /** orderstream_processor_retries_total{operation}: the processor's retried operations. */
 export const RETRY_OPERATIONS = ['schema lookup', 'dead-letter produce', 'batch apply'] as const;
 /** orderstream_http_request_duration_seconds{status_class} initialised for every route. */

@@ -161,7 +161,7 @@ describe('Grafana dashboards', () => {
       await stopPostgres();
       for (let i = 0; i < 4; i++) {
         const order = { orderId: randomUUID(), userId: `${bed.tag}-direct`, productId: products.stocked, qty: 1, unitPrice: 100, totalPrice: 100, createdAt: Date.now() };
-        await bed.delivery.send({ topic: bed.config.kafka.ordersTopic, key: order.productId, value: bed.serde.encode(order) });
+        await bed.delivery.send({ topic: bed.config.kafka.ordersTopic, key: order.productId, value: bed.serde.encode({ type: 'OrderCreated', event: order }) });
         ledger.expected.set(order.orderId, 'ACCEPTED');
       }
       injectedOrders = 4;
