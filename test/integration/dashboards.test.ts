@@ -336,6 +336,19 @@ describe('Grafana dashboards', () => {
       expect(low(between(postgres, events.postgresStopped!, events.postgresStarted!)), 'postgres down').to.equal(0);
     });
 
+    it('the alert rules are loaded and healthy, and the faults fire DLQ and 503 alerts', async () => {
+      const rules = (await (await fetch(`${prometheusUrl()}/api/v1/rules?type=alert`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> } };
+      const loaded = rules.data.groups.flatMap((g) => g.rules);
+      const shipped = (readFileSync(join(root, 'deploy', 'prometheus', 'alerts.yml'), 'utf8').match(/^\s+- alert: (\w+)$/gm) ?? []).map((l) => l.trim().slice('- alert: '.length));
+      expect(loaded.map((r) => r.name).sort()).to.deep.equal(shipped.sort());
+      for (const r of loaded) expect(r.health, `${r.name}: ${r.lastError ?? ''}`).to.equal('ok');
+      // The DLQ alert has no `for`: it fires within an evaluation of the injection.
+      const dead = await queryRange('ALERTS{alertname="OrderStreamDeadLetters", alertstate="firing"}', events.dlqInjected!, events.end!, SCRAPE_S);
+      expect(dead, 'OrderStreamDeadLetters fired after the injection').to.not.be.empty;
+      // 503s for 1 minute: waits for it when the Kafka outage was recent.
+      await eventually('OrderStreamOrdersRefused firing', () => query('ALERTS{alertname="OrderStreamOrdersRefused", alertstate="firing"}'), (r) => r.length === 1, 90_000);
+    });
+
     it('after the faults every target and dependency is up again', async () => {
       const targets = await query(expand(find('order-stream-overview.json', 'Targets up')), events.end);
       expect(Object.fromEntries(targets.map((s) => [s.metric.job, s.value]))).to.deep.equal({ [jobs.api]: 1, [jobs.processor]: 1 });
