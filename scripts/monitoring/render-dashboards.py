@@ -145,16 +145,29 @@ def render(path, run, out_dir):
                     ax.barh(names.index(name), step, left=x, color="#27ae60" if y >= 1 else "#c0392b", height=0.7)
             ax.set_yticks(range(len(names)), names, fontsize=7)
         elif kind == "heatmap":
-            buckets = sorted(results, key=lambda r: float("inf") if r[0] == "+Inf" else float(r[0]))
-            prev = None
-            for name, xs, ys in buckets:
-                ax.plot(xs, ys if prev is None else [y - p for y, p in zip(ys, prev)], linewidth=0.8, label=f"≤{name}")
+            # requests per bucket and step, as Grafana's heatmap of increase() by le
+            def bound(name):
+                return float("inf") if name in ("+Inf", "Inf") else float(name)
+            buckets = sorted(results, key=lambda r: bound(r[0]))
+            matrix, prev = [], None
+            for _, _, ys in buckets:
+                matrix.append([max(0.0, y - (p if prev else 0.0)) if not math.isnan(y) else 0.0 for y, p in zip(ys, prev or ys)])
                 prev = ys
-            ax.legend(fontsize=5, ncol=3, loc="upper right")
+            xs = buckets[0][1]
+            ax.imshow(matrix, aspect="auto", origin="lower", cmap="viridis", extent=(xs[0], xs[-1], -0.5, len(buckets) - 0.5), interpolation="nearest")
+            ax.set_yticks(range(len(buckets)), [name for name, _, _ in buckets], fontsize=6)
+            ax.set_ylabel("le (s)", fontsize=7)
+            unit = ""
         else:
-            for name, xs, ys in results[:12]:
+            # many series (zero-initialised routes): draw the ones that moved, say how many stayed 0
+            drawn = results
+            if len(results) > 8:
+                drawn = [r for r in results if any(y for y in r[2] if not math.isnan(y))]
+                if len(drawn) < len(results):
+                    ax.text(0.99, 0.97, f"{len(results) - len(drawn)} series at 0 not drawn", ha="right", va="top", transform=ax.transAxes, fontsize=6, color="grey")
+            for name, xs, ys in drawn[:12]:
                 ax.plot(xs, ys, linewidth=1, label=name)
-            if len(results) <= 12:
+            if drawn:
                 ax.legend(fontsize=6, loc="upper left", framealpha=0.6)
         for first, last, label, colour in FAULTS:
             if first in events and last in events:
