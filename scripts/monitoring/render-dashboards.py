@@ -87,10 +87,10 @@ def render(path, run, out_dir):
     start, end, step = events["start"], events.get("trafficStopped", events["end"]), run["step"]
     panels = list(panels_of(dashboard))
     rows = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels)
-    height = rows * UNIT + 0.8
+    height = rows * UNIT + 1.2
     fig = plt.figure(figsize=(WIDTH, height))
     fig.suptitle(f"{dashboard['title']} — dashboard test run, {int(end - start)} s (jobs {variables['job']})", x=0.01, ha="left", fontsize=12)
-    top = 1 - 0.6 / height
+    top = 1 - 1.0 / height
 
     u = UNIT / height  # one grid row in figure coordinates
 
