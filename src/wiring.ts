@@ -7,6 +7,8 @@ import type { BatchSummary, Processor } from './processor/processor.js';
 import type { VerdictWaiter } from './api/verdict-waiter.js';
 import { runChecks, type Check } from './health/checks.js';
 import type { Metrics } from './metrics/registry.js';
+import type { EventType } from './domain/order.js';
+import type { Outcome } from './domain/verdict.js';
 import { recordBatch, recordDelivery, recordDeliveryFailure, recordRetry } from './metrics/observers.js';
 
 export function deliveryObserver(metrics: Metrics): DeliveryObserver {
@@ -17,14 +19,21 @@ export function deliveryObserver(metrics: Metrics): DeliveryObserver {
 }
 
 export function batchObserver(metrics: Metrics): (summary: BatchSummary) => void {
-  return ({ messages, applied, deadLetters, applySeconds }) => {
-    const verdicts: Record<string, number> = {};
-    for (const { outcome } of applied?.plan.verdicts ?? []) verdicts[outcome] = (verdicts[outcome] ?? 0) + 1;
+  return ({ messages, events, applied, deadLetters, applySeconds }) => {
+    // One verdict per event, in the same order.
+    const counts = new Map<string, { event: EventType; outcome: Outcome; count: number }>();
+    applied?.plan.verdicts.forEach(({ outcome }, i) => {
+      const event = events[i]!.type;
+      const key = `${event}/${outcome}`;
+      const entry = counts.get(key) ?? { event, outcome, count: 0 };
+      entry.count++;
+      counts.set(key, entry);
+    });
     recordBatch(metrics, {
       messages,
       deadLetters,
       applySeconds: applied ? applySeconds : undefined,
-      verdicts,
+      verdicts: [...counts.values()],
       // orders stored by this batch (replays are DUPLICATE verdicts and have no row)
       decidedCreatedAt: applied?.plan.orderRows.map((row) => row.order.createdAt) ?? [],
     });

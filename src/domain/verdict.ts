@@ -11,6 +11,8 @@
 //                        UNKNOWN_ORDER (cancellation), UNKNOWN_PRODUCT (restock)
 //   DUPLICATE            this event id was applied before; read the stored state
 
+import type { EventType } from './order.js';
+
 /** The stored state of an order. PENDING is the api's word for "not applied yet". */
 export type OrderStatus = 'ACCEPTED' | 'REJECTED' | 'CANCELLED';
 export type RejectReason = 'OUT_OF_STOCK' | 'UNKNOWN_PRODUCT' | 'PRICE_MISMATCH';
@@ -26,6 +28,13 @@ export type Verdict = Decision & { id: string };
 
 export type Outcome = Verdict['outcome'];
 export const OUTCOMES: readonly Outcome[] = ['ACCEPTED', 'REJECTED', 'CANCELLED', 'STOCKED', 'REFUSED', 'DUPLICATE'];
+
+/** What each event type can come to. */
+export const OUTCOMES_OF: Readonly<Record<EventType, readonly Outcome[]>> = {
+  OrderCreated: ['ACCEPTED', 'REJECTED', 'DUPLICATE'],
+  OrderCancelled: ['CANCELLED', 'REFUSED', 'DUPLICATE'],
+  StockAdded: ['STOCKED', 'REFUSED', 'DUPLICATE'],
+};
 
 // The NOTIFY codec. Channel `order_verdicts`; payload: comma-separated entries <id><code>, packed
 // under PostgreSQL's 8000-byte NOTIFY payload limit. One letter per (outcome, reason):

@@ -1,6 +1,7 @@
 // Translates what the roles report (deliveries, batches, retries) into metric updates. The shapes
 // here are this module's own: the composition root (src/wiring.ts) maps the roles' reports onto
 // them, so metrics depends on nothing above it.
+import type { EventType } from '../domain/order.js';
 import type { Outcome } from '../domain/verdict.js';
 import type { Metrics } from './registry.js';
 
@@ -10,8 +11,8 @@ export interface BatchReport {
   deadLetters: number;
   /** Duration of the batch transaction, retries included; undefined when nothing was applied. */
   applySeconds: number | undefined;
-  /** Verdicts by outcome (ACCEPTED, REJECTED, CANCELLED, STOCKED, REFUSED, DUPLICATE). */
-  verdicts: Partial<Record<Outcome, number>>;
+  /** Verdicts by event type and outcome (ACCEPTED, REJECTED, CANCELLED, STOCKED, REFUSED, DUPLICATE). */
+  verdicts: ReadonlyArray<{ event: EventType; outcome: Outcome; count: number }>;
   /** createdAt (epoch ms) of each order decided in this batch (duplicates excluded). */
   decidedCreatedAt: readonly number[];
 }
@@ -19,8 +20,8 @@ export interface BatchReport {
 export function recordBatch(metrics: Metrics, report: BatchReport, now = Date.now()): void {
   metrics.batchMessages.observe(report.messages);
   if (report.applySeconds !== undefined) metrics.applyDuration.observe(report.applySeconds);
-  if (report.deadLetters) metrics.messages.inc({ outcome: 'dlq' }, report.deadLetters);
-  for (const [outcome, n] of Object.entries(report.verdicts)) if (n) metrics.messages.inc({ outcome: outcome.toLowerCase() }, n);
+  if (report.deadLetters) metrics.messages.inc({ event: 'unknown', outcome: 'dlq' }, report.deadLetters);
+  for (const { event, outcome, count } of report.verdicts) if (count) metrics.messages.inc({ event, outcome: outcome.toLowerCase() }, count);
   // A clock behind the api's gives negative spans: counted as 0 rather than dropped.
   for (const createdAt of report.decidedCreatedAt) metrics.verdictLatency.observe(Math.max(0, now - createdAt) / 1000);
 }

@@ -7,7 +7,7 @@
 // This module imports nothing above it (only the domain's verdict vocabulary): the roles report
 // through ./observers.ts, and the composition root (src/wiring.ts) connects the two.
 import client from 'prom-client';
-import { OUTCOMES } from '../domain/verdict.js';
+import { OUTCOMES, OUTCOMES_OF } from '../domain/verdict.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -21,8 +21,14 @@ export const ORDER_OUTCOMES = ['acknowledged', 'replayed', 'invalid', 'unavailab
 const VERDICTS = OUTCOMES.map((o) => o.toLowerCase());
 /** orderstream_order_verdicts_waited_total{verdict} (api, Prefer: wait): a verdict or a timeout */
 export const WAITED_VERDICTS: readonly string[] = [...VERDICTS, 'timeout'];
-/** orderstream_processor_messages_total{outcome} (processor): a verdict or dlq */
-export const MESSAGE_OUTCOMES: readonly string[] = [...VERDICTS, 'dlq'];
+/**
+ * orderstream_processor_messages_total{event, outcome} (processor): each event type with the
+ * verdicts it can come to; a dead letter has no type anyone could read (event="unknown").
+ */
+export const MESSAGE_SERIES: ReadonlyArray<{ event: string; outcome: string }> = [
+  ...Object.entries(OUTCOMES_OF).flatMap(([event, outcomes]) => outcomes.map((o) => ({ event, outcome: o.toLowerCase() }))),
+  { event: 'unknown', outcome: 'dlq' },
+];
 /** orderstream_processor_retries_total{operation}: the processor's retried operations. */
 export const RETRY_OPERATIONS = ['schema lookup', 'dead-letter produce', 'batch apply'] as const;
 /** orderstream_http_request_duration_seconds{status_class} initialised for every route. */
@@ -109,8 +115,8 @@ export function createMetrics(roles: readonly string[]) {
     }),
     messages: new client.Counter({
       name: 'orderstream_processor_messages_total',
-      help: 'Consumed messages by outcome: accepted, rejected, cancelled, stocked, refused, duplicate, dlq',
-      labelNames: ['outcome'] as const,
+      help: 'Consumed messages by event type (OrderCreated, OrderCancelled, StockAdded; unknown for dead letters) and outcome: accepted, rejected, cancelled, stocked, refused, duplicate, dlq',
+      labelNames: ['event', 'outcome'] as const,
       registers,
     }),
     retries: new client.Counter({
@@ -173,7 +179,7 @@ export function createMetrics(roles: readonly string[]) {
     for (const verdict of WAITED_VERDICTS) metrics.orderVerdictsWaited.inc({ verdict }, 0);
   }
   if (roles.includes('processor')) {
-    for (const outcome of MESSAGE_OUTCOMES) metrics.messages.inc({ outcome }, 0);
+    for (const labels of MESSAGE_SERIES) metrics.messages.inc(labels, 0);
     for (const operation of RETRY_OPERATIONS) metrics.retries.inc({ operation }, 0);
   }
   return metrics;

@@ -19,6 +19,7 @@ import { applyBatch, type Applied } from './apply.js';
 import { sendToDlq } from './dlq.js';
 import { route, type Routed } from './topology.js';
 import { take } from './batching.js';
+import type { BatchEvent } from './plan.js';
 import { retryTransient, Stopped } from './retry.js';
 
 export interface ProcessorDeps {
@@ -40,6 +41,8 @@ export interface ProcessorDeps {
 
 export interface BatchSummary {
   messages: number;
+  /** The batch's events; applied.plan.verdicts has one per event, in this order. */
+  events: readonly BatchEvent[];
   applied: Applied | undefined;
   deadLetters: number;
   applySeconds: number;
@@ -228,7 +231,7 @@ export class Processor {
     const applied = batch.events.length ? await retryTransient(() => applyBatch(pool, batch.events), this.retry('batch apply', batch.id)) : undefined;
     const applySeconds = Number(process.hrtime.bigint() - started) / 1e9;
     log.debug({ batchId: batch.id, messages: batch.messages.length, inserted: applied?.inserted ?? 0, applySeconds }, 'batch applied');
-    this.deps.onBatch?.({ messages: batch.messages.length, applied, deadLetters: batch.deadLetters.length, applySeconds });
+    this.deps.onBatch?.({ messages: batch.messages.length, events: batch.events, applied, deadLetters: batch.deadLetters.length, applySeconds });
   }
 
   private retry(what: string, batchId: number) {

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createMetrics, initialiseRoute, MESSAGE_OUTCOMES, ORDER_OUTCOMES, RETRY_OPERATIONS, WAITED_VERDICTS } from '../../src/metrics/registry.js';
+import { createMetrics, initialiseRoute, MESSAGE_SERIES, ORDER_OUTCOMES, RETRY_OPERATIONS, WAITED_VERDICTS } from '../../src/metrics/registry.js';
 import { recordBatch } from '../../src/metrics/observers.js';
 
 const series = (exposition: string, name: string) => exposition.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
@@ -20,14 +20,15 @@ describe('metrics', () => {
 
   it('start every labelled counter of the processor at zero', async () => {
     const text = await createMetrics(['processor']).registry.metrics();
-    for (const outcome of MESSAGE_OUTCOMES) expect(series(text, 'orderstream_processor_messages_total')).to.include(`orderstream_processor_messages_total{outcome="${outcome}",role="processor"} 0`);
+    for (const { event, outcome } of MESSAGE_SERIES) expect(series(text, 'orderstream_processor_messages_total')).to.include(`orderstream_processor_messages_total{event="${event}",outcome="${outcome}",role="processor"} 0`);
+    expect(series(text, 'orderstream_processor_messages_total')).to.have.length(10); // 3 types × 3 outcomes, and dead letters
     for (const operation of RETRY_OPERATIONS) expect(series(text, 'orderstream_processor_retries_total')).to.include(`orderstream_processor_retries_total{operation="${operation}",role="processor"} 0`);
     expect(series(text, 'orderstream_orders_received_total')).to.deep.equal([]);
   });
 
   it('label both roles in one process api+processor', async () => {
     const text = await createMetrics(['api', 'processor']).registry.metrics();
-    expect(text).to.include('orderstream_processor_messages_total{outcome="dlq",role="api+processor"} 0');
+    expect(text).to.include('orderstream_processor_messages_total{event="unknown",outcome="dlq",role="api+processor"} 0');
     expect(text).to.include('orderstream_orders_received_total{outcome="unavailable",role="api+processor"} 0');
   });
 
@@ -43,10 +44,11 @@ describe('metrics', () => {
   it('record a batch: outcomes counted, verdict latency from createdAt', async () => {
     const metrics = createMetrics(['processor']);
     const now = 1_700_000_000_000;
-    recordBatch(metrics, { messages: 5, deadLetters: 1, applySeconds: 0.02, verdicts: { ACCEPTED: 2, REJECTED: 1, DUPLICATE: 1 }, decidedCreatedAt: [now - 40, now - 3000, now + 5] }, now);
+    recordBatch(metrics, { messages: 5, deadLetters: 1, applySeconds: 0.02, verdicts: [{ event: 'OrderCreated', outcome: 'ACCEPTED', count: 2 }, { event: 'OrderCreated', outcome: 'REJECTED', count: 1 }, { event: 'StockAdded', outcome: 'STOCKED', count: 1 }], decidedCreatedAt: [now - 40, now - 3000, now + 5] }, now);
     const text = await metrics.registry.metrics();
-    expect(text).to.include('orderstream_processor_messages_total{outcome="accepted",role="processor"} 2');
-    expect(text).to.include('orderstream_processor_messages_total{outcome="dlq",role="processor"} 1');
+    expect(text).to.include('orderstream_processor_messages_total{event="OrderCreated",outcome="accepted",role="processor"} 2');
+    expect(text).to.include('orderstream_processor_messages_total{event="StockAdded",outcome="stocked",role="processor"} 1');
+    expect(text).to.include('orderstream_processor_messages_total{event="unknown",outcome="dlq",role="processor"} 1');
     expect(text).to.include('orderstream_order_verdict_latency_seconds_count{role="processor"} 3');
     expect(text).to.include('orderstream_order_verdict_latency_seconds_bucket{le="0.05",role="processor"} 2'); // 40 ms and a clock 5 ms ahead (0)
     expect(text).to.include('orderstream_order_verdict_latency_seconds_bucket{le="2.5",role="processor"} 2');
