@@ -52,7 +52,8 @@ describe(`chaos (${full ? 'full' : 'short'})`, function () {
     const apis = [await spawn('api', 'api-1'), await spawn('api', 'api-2')];
     let processors = [await spawn('processor', 'proc-a-0'), await spawn('processor', 'proc-b-0')];
     const total = scale(20_000, 100_000);
-    const load = startLoad({ ports: () => apis.map((a) => a.port), products: products(bed.tag), user: `${bed.tag}-u`, concurrency: 40, total });
+    // The order lifecycle mixed in: 10 % cancellations of acknowledged orders, 10 % restocks.
+    const load = startLoad({ ports: () => apis.map((a) => a.port), products: products(bed.tag), user: `${bed.tag}-u`, concurrency: 40, total, mix: { cancel: 0.1, restock: 0.1 } });
     // At least `cycles` kills, and kills for as long as the load runs.
     let cycles = 0;
     let killedBySignal = 0;
@@ -67,8 +68,10 @@ describe(`chaos (${full ? 'full' : 'short'})`, function () {
       processors[victim] = await spawn('processor', `proc-${victim}-${cycle}`);
     }
     const result = await load.stop();
-    const verdict = await awaitInvariants(bed.pool, result.acknowledged, initial);
-    report.record('processor SIGKILL', `${cycles} kills at random moments`, `${result.acknowledged.size} orders via 2 api replicas, 40 concurrent`, verdict, result);
+    const verdict = await awaitInvariants(bed.pool, result.acknowledged, initial, 120_000, result.commands);
+    report.record('processor SIGKILL', `${cycles} kills at random moments`, `${result.acknowledged.size} orders and ${result.commands.size} cancellations/restocks via 2 api replicas, 40 concurrent`, verdict, result);
+    expect([...result.commands.values()].filter((c) => c.kind === 'cancel').length, 'cancellations in the mix').to.be.greaterThan(0);
+    expect([...result.commands.values()].filter((c) => c.kind === 'restock').length, 'restocks in the mix').to.be.greaterThan(0);
     expectHealthy(verdict);
     expectNoServerErrors(result);
     expect(killedBySignal, 'kills that hit a running processor').to.equal(cycles);

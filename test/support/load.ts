@@ -10,8 +10,20 @@ export interface Acknowledged {
   sentAt?: number;
 }
 
+/** A cancellation or a restock answered 2xx: durable in Kafka, so it must be applied. */
+export interface Command {
+  kind: 'cancel' | 'restock';
+  productId: string;
+  /** The order a cancellation names. */
+  orderId?: string;
+  /** Units a restock adds. */
+  add?: number;
+}
+
 export interface LoadResult {
   acknowledged: Map<string, Acknowledged>;
+  /** Cancellations and restocks answered 2xx, by cancellationId / restockId. */
+  commands: Map<string, Command>;
   /** Answers to order POSTs, by status. */
   statuses: Map<number, number>;
   /** Answers to the reads and catalog writes, by status. */
@@ -51,13 +63,15 @@ export interface LoadOptions {
   readEvery?: number;
   /** The product the catalog writes replace; by default `${user}-SCRATCH`. */
   scratchProduct?: string;
+  /** Shares of the order slots that cancel an acknowledged order or restock a product instead. */
+  mix?: { cancel: number; restock: number };
 }
 
 const bump = <K>(counts: Map<K, number>, key: K) => counts.set(key, (counts.get(key) ?? 0) + 1);
 
 export function startLoad(options: LoadOptions): Load {
   const result: LoadResult = {
-    acknowledged: new Map(), statuses: new Map(), readStatuses: new Map(), unavailable: new Map(),
+    acknowledged: new Map(), commands: new Map(), statuses: new Map(), readStatuses: new Map(), unavailable: new Map(),
     malformed503: [], networkErrors: 0, slowestMs: 0, longestGapMs: 0,
   };
   const readEvery = options.readEvery ?? 4;
@@ -91,9 +105,37 @@ export function startLoad(options: LoadOptions): Load {
     bump(result.statuses, response.status);
     if (response.status >= 200 && response.status < 300 && body.orderId) {
       result.acknowledged.set(body.orderId, { productId, qty, sentAt });
+      if (options.mix) cancellable.push([body.orderId, { productId, qty }]);
       const now = performance.now();
       result.longestGapMs = Math.max(result.longestGapMs, now - lastAcknowledgedAt);
       lastAcknowledgedAt = now;
+    }
+  };
+
+  // Each acknowledged order is cancelled at most once, with an Idempotency-Key; the productId in the
+  // body routes the cancellation even when the order is not applied yet.
+  const cancellable: Array<[string, Acknowledged]> = [];
+  const command = async (port: number, kind: 'cancel' | 'restock') => {
+    const target = kind === 'cancel' ? cancellable.splice(Math.floor(Math.random() * cancellable.length), 1)[0] : undefined;
+    if (kind === 'cancel' && !target) return order(port);
+    const productId = target ? target[1].productId : options.products[Math.floor(Math.random() * options.products.length)]!;
+    const add = 1 + Math.floor(Math.random() * 5);
+    const [path, body] = target
+      ? [`/order-service/${options.user}/orders/${target[0]}/cancel`, { productId }]
+      : [`/catalog-service/catalogs/${productId}/stock`, { add }];
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': `${kind}-${target?.[0] ?? Math.random()}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const answer = (await check503(response, `POST ${kind}`)) as { cancellationId?: string; restockId?: string };
+    bump(result.statuses, response.status);
+    const id = answer.cancellationId ?? answer.restockId;
+    if (response.status >= 200 && response.status < 300 && id) {
+      result.commands.set(id, target ? { kind, productId, orderId: target[0] } : { kind, productId, add });
+    } else if (target) {
+      cancellable.push(target); // not acknowledged: may be tried again later
     }
   };
 
@@ -122,7 +164,9 @@ export function startLoad(options: LoadOptions): Load {
       if (!isRead) sent++;
       const startedAt = performance.now();
       try {
-        await (isRead ? read(port, n / readEvery) : order(port));
+        const dice = Math.random();
+        const kind = !options.mix ? undefined : dice < options.mix.cancel ? 'cancel' : dice < options.mix.cancel + options.mix.restock ? 'restock' : undefined;
+        await (isRead ? read(port, n / readEvery) : kind ? command(port, kind) : order(port));
       } catch {
         result.networkErrors++;
         await new Promise((resolve) => setTimeout(resolve, 50)); // a replica restarting: try another

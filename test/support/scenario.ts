@@ -17,7 +17,8 @@ export class Report {
     const clients = result
       ? `; ${result.statuses.get(503) ?? 0} order 503s, ${result.readStatuses.get(503) ?? 0} read 503s (${[...result.unavailable].map(([d, n]) => `${d} ${n}`).join(', ') || 'none'}), longest gap without an acknowledged order ${(result.longestGapMs / 1000).toFixed(1)} s`
       : '';
-    this.rows.push(`| ${name} | ${injected} | ${load} | ${verdict.acknowledged} acknowledged, ${verdict.lost} lost, ${verdict.stockMismatches.length} stock mismatches, ${verdict.negativeStock} negative${clients}${extra} |`);
+    const commands = verdict.commands ? `, ${verdict.commands} cancellations and restocks acknowledged, ${verdict.lostCommands} not applied` : '';
+    this.rows.push(`| ${name} | ${injected} | ${load} | ${verdict.acknowledged} acknowledged, ${verdict.lost} lost${commands}, ${verdict.stockMismatches.length} stock mismatches, ${verdict.negativeStock} negative${clients}${extra} |`);
   }
 
   print() {
@@ -27,7 +28,8 @@ export class Report {
 
 export function expectHealthy(verdict: Verdict) {
   expect(verdict.lost, 'acknowledged orders not applied').to.equal(0);
-  expect(verdict.stockMismatches, 'stock = initial − Σ accepted qty').to.deep.equal([]);
+  expect(verdict.lostCommands, 'acknowledged cancellations and restocks not applied').to.equal(0);
+  expect(verdict.stockMismatches, 'stock = initial + Σ restocks − Σ qty accepted and not cancelled').to.deep.equal([]);
   expect(verdict.negativeStock).to.equal(0);
 }
 
