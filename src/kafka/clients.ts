@@ -64,6 +64,25 @@ export async function createConsumer(options: KafkaOptions & { groupId: string }
   return connect(consumer, 30_000);
 }
 
+/** Messages asked of the binding per consume() call (one native call, one array of messages). */
+export const CONSUME_BATCH = 5000;
+
+/**
+ * The processor's consumer tuning (also used by the benchmarks' Kafka-limit row, so both consume
+ * alike). Prefetch is bounded so memory stays flat however large the backlog; see BENCHMARKS.md.
+ */
+export function processorConsumerSettings(batchMaxBytes: number): ConsumerGlobalConfig {
+  return {
+    // Bounded prefetch: memory stays flat however large the backlog.
+    'queued.max.messages.kbytes': 8192,
+    'fetch.max.bytes': batchMaxBytes,
+    // Small per-partition fetches interleave partitions in the local queue, so one poll holds
+    // several partitions and the apply lanes get comparable shares.
+    'max.partition.fetch.bytes': 65536,
+    'fetch.wait.max.ms': 100,
+  };
+}
+
 export function createAdmin(options: KafkaOptions): IAdminClient {
   return Kafka.AdminClient.create(base(options));
 }

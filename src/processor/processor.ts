@@ -12,7 +12,7 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { Pool } from '../db/pool.js';
-import { createConsumer, disconnect, CODES, type KafkaConsumer, type Message, type LibrdKafkaError } from '../kafka/clients.js';
+import { createConsumer, disconnect, processorConsumerSettings, CODES, type KafkaConsumer, type Message, type LibrdKafkaError } from '../kafka/clients.js';
 import type { DeliveryTracker } from '../kafka/delivery.js';
 import type { OrderSerde } from '../serde/order-serde.js';
 import { applyBatch, type Applied } from './apply.js';
@@ -78,13 +78,7 @@ export class Processor {
       { brokers: config.kafka.brokers, security: config.kafka.security, groupId: config.kafka.groupId, clientId: 'order-stream-processor' },
       {
         'rebalance_cb': true,
-        // Bounded prefetch: memory stays flat however large the backlog.
-        'queued.max.messages.kbytes': 8192,
-        'fetch.max.bytes': config.processor.batchMaxBytes,
-        // Small per-partition fetches interleave partitions in the local queue, so one poll holds
-        // several partitions and the apply lanes get comparable shares.
-        'max.partition.fetch.bytes': 65536,
-        'fetch.wait.max.ms': 100,
+        ...processorConsumerSettings(config.processor.batchMaxBytes),
         // A long database outage keeps us retrying one batch; stay in the group meanwhile.
         'max.poll.interval.ms': 600_000,
         // A crashed replica's partitions move to the others after 10 s rather than the default 45 s.
