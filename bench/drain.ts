@@ -39,9 +39,10 @@ const { values } = parseArgs({
   },
 });
 const log = (line: string) => console.error(line);
-const CONTENDERS = ['processor', 'mixed', 'kafkajs', 'copy', 'kafka'] as const;
+const CONTENDERS = ['processor', 'mixed', 'kafkajs', 'copy', 'kafka', 'baseline'] as const;
 type Contender = (typeof CONTENDERS)[number];
-const only = new Set((values.only ?? CONTENDERS.join(',')).split(',').map((s) => s.trim()) as Contender[]);
+const BASELINE = process.env.BENCH_BASELINE; // another build's dist/main.js: before/after in one run
+const only = new Set((values.only ?? CONTENDERS.filter((c) => c !== 'baseline' || BASELINE).join(',')).split(',').map((s) => s.trim()) as Contender[]);
 for (const name of only) if (!CONTENDERS.includes(name)) throw new Error(`--only: unknown contender ${name} (one of ${CONTENDERS.join(', ')})`);
 const runs = Number(values.runs);
 const orders = Number(values.orders);
@@ -53,6 +54,7 @@ const LABELS: Record<Contender, string> = {
   kafkajs: 'KafkaJS eachBatch (real kafkajs), same planner and SQL',
   copy: 'PostgreSQL COPY of the same rows + stock update (database limit)',
   kafka: 'native client consume + Avro decode, no database (Kafka limit)',
+  baseline: `order-stream processor, baseline build (${BASELINE})`,
 };
 
 interface Result {
@@ -71,10 +73,16 @@ interface Result {
   ok: boolean;
 }
 
-const needsCreates = ['processor', 'kafkajs', 'copy', 'kafka'].some((c) => only.has(c as Contender));
+const needsCreates = ['processor', 'kafkajs', 'copy', 'kafka', 'baseline'].some((c) => only.has(c as Contender));
 log(`producing the backlog${only.has('mixed') ? 's' : ''} (${orders} events each)`);
 const backlog = needsCreates ? await produceBacklog({ ...shape, keepOrders: only.has('copy') }, log) : undefined;
 const mixed = only.has('mixed') ? await produceBacklog({ ...shape, mixShare: 0.1 }, log) : undefined;
+
+// One admin client for the whole run (reading group offsets), and every child killed if we stop.
+const admin = createAdmin({ brokers: (backlog ?? mixed!).config.kafka.brokers });
+const children = new Set<ReturnType<typeof spawn>>();
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 async function countsIn(pool: Backlog['pool'], b: Backlog) {
   const { rows } = await pool.query(`
@@ -100,7 +108,7 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const admin = createAdmin({ brokers: b.config.kafka.brokers });
+  children.add(child);
   let firstAt = 0;
   let peak = 0;
   let machineAtFirst = cpuJiffies();
@@ -133,11 +141,11 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
   peak = Math.max(peak, peakRss(child.pid!));
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
-  admin.disconnect();
+  children.delete(child);
   const counts = await countsIn(schema.pool, b);
   await schema.pool.end();
   await dropSchema(b, `${contender}${run}`);
-  const stockOk = counts.stock === counts.expected_stock && counts.negative === 0;
+  const stockOk = String(counts.stock) === String(counts.expected_stock) && counts.negative === 0;
   const ok = counts.orders === b.uniqueOrders && stockOk;
   const check = ok
     ? `${counts.orders} orders, ${counts.accepted} accepted${counts.cancelled ? `, ${counts.cancelled} cancelled, ${counts.restocks} restocks` : ''}, stock = initial + restocks − accepted ✓`
@@ -199,6 +207,7 @@ const record = (r: Result) => {
 };
 for (let run = 1; run <= runs; run++) {
   if (only.has('processor')) record(await drainWithChild('processor', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor']));
+  if (only.has('baseline')) record(await drainWithChild('baseline', run, backlog!, [...nodeArgs, BASELINE!, 'processor']));
   if (only.has('kafkajs')) record(await drainWithChild('kafkajs', run, backlog!, ['--import', 'tsx', 'bench/peers/kafkajs-processor.ts']));
   if (only.has('mixed')) record(await drainWithChild('mixed', run, mixed!, [...nodeArgs, 'dist/main.js', 'processor']));
   if (only.has('copy')) record(await copyBaseline(run, backlog!));
@@ -206,6 +215,7 @@ for (let run = 1; run <= runs; run++) {
 }
 await backlog?.pool.end();
 await mixed?.pool.end();
+admin.disconnect();
 
 // ---- summary: medians with spread, ratios within a round ----
 const median = (xs: number[]) => {
@@ -254,6 +264,8 @@ const targets: Array<[string, Stats | undefined, (s: Stats) => boolean, string, 
   ['processor messages/s ÷ KafkaJS peer’s', ratio('processor', 'kafkajs', (x, y) => x.perSecond / y.perSecond), (s) => s.median >= 1.25, '≥ 1.25×', 2],
   ['processor messages/s ÷ COPY limit', ratio('processor', 'copy', (x, y) => x.perSecond / y.perSecond), (s) => s.median >= 0.8, '≥ 0.80', 2],
   ['processor peak RSS (MB), default settings', of('processor').length ? stats(of('processor').map((r) => r.rss! / 1048576)) : undefined, (s) => s.max <= 200, '≤ 200 MB', 0],
+  ['processor CPU per message ÷ baseline build’s', ratio('processor', 'baseline', (x, y) => x.cpuPerOrderUs! / y.cpuPerOrderUs!), () => true, 'shown', 2],
+  ['processor messages/s ÷ baseline build’s', ratio('processor', 'baseline', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
   ['mixed backlog messages/s ÷ creations-only', ratio('mixed', 'processor', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
 ];
 summary.targets = Object.fromEntries(targets.map(([name, s, met, goal]) => [name, s ? { ...s, goal, met: met(s) } : undefined]));
