@@ -17,7 +17,8 @@
 // PROCESSOR_APPLY_CONCURRENCY, …); BENCH_NODE_ARGS adds node flags (e.g. --cpu-prof) to it.
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { cpus } from 'node:os';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -41,7 +42,10 @@ const { values } = parseArgs({
 const log = (line: string) => console.error(line);
 const CONTENDERS = ['processor', 'mixed', 'kafkajs', 'copy', 'kafka', 'baseline'] as const;
 type Contender = (typeof CONTENDERS)[number];
-const BASELINE = process.env.BENCH_BASELINE; // another build's dist/main.js: before/after in one run
+// Before/after in one run: BENCH_BASELINE names another build's dist/main.js, and/or BENCH_BASELINE_ENV
+// ("NAME=value NAME=value") other settings, for a second processor contender.
+const BASELINE_ENV = Object.fromEntries((process.env.BENCH_BASELINE_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+const BASELINE = process.env.BENCH_BASELINE ?? (process.env.BENCH_BASELINE_ENV ? 'dist/main.js' : undefined);
 const only = new Set((values.only ?? CONTENDERS.filter((c) => c !== 'baseline' || BASELINE).join(',')).split(',').map((s) => s.trim()) as Contender[]);
 for (const name of only) if (!CONTENDERS.includes(name)) throw new Error(`--only: unknown contender ${name} (one of ${CONTENDERS.join(', ')})`);
 const runs = Number(values.runs);
@@ -54,7 +58,7 @@ const LABELS: Record<Contender, string> = {
   kafkajs: 'KafkaJS eachBatch (real kafkajs), same planner and SQL',
   copy: 'PostgreSQL COPY of the same rows + stock update (database limit)',
   kafka: 'native client consume + Avro decode, no database (Kafka limit)',
-  baseline: `order-stream processor, baseline build (${BASELINE})`,
+  baseline: `order-stream processor, baseline (${BASELINE}${process.env.BENCH_BASELINE_ENV ? ` with ${process.env.BENCH_BASELINE_ENV}` : ''})`,
 };
 
 interface Result {
@@ -68,6 +72,7 @@ interface Result {
   threads?: Record<string, number>;
   cpuPerOrderUs?: number;
   rss?: number;
+  memoryAtPeak?: { rss: number; heap?: number; external?: number };
   machineCpu?: number;
   check: string;
   ok: boolean;
@@ -98,13 +103,14 @@ async function countsIn(pool: Backlog['pool'], b: Backlog) {
 }
 
 /** Runs a processor-like child on a fresh schema and group until it committed the whole backlog. */
-async function drainWithChild(contender: Contender, run: number, b: Backlog, args: string[]): Promise<Result> {
+async function drainWithChild(contender: Contender, run: number, b: Backlog, args: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
   const schema = await freshSchema(b, `${contender}${run}`);
   const groupId = `${b.tag}-${contender}-${run}`;
+  const port = await freePort();
   const child = spawn(process.execPath, args, {
     env: {
-      ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: schema.url,
-      ORDERS_TOPIC: b.config.kafka.ordersTopic, ORDERS_DLQ_TOPIC: b.config.kafka.dlqTopic, PROCESSOR_GROUP_ID: groupId,
+      ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: schema.url,
+      ORDERS_TOPIC: b.config.kafka.ordersTopic, ORDERS_DLQ_TOPIC: b.config.kafka.dlqTopic, PROCESSOR_GROUP_ID: groupId, ...extraEnv,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -116,12 +122,16 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
   let threadsAtFirst = new Map<string, number>();
   let done = 0;
   let lastAt = 0;
+  /** The child's memory when its RSS was highest while draining: V8 heap vs the rest. */
+  let memory: { rss: number; heap?: number; external?: number } = { rss: 0 };
   const timeoutAt = performance.now() + Math.max(600_000, b.messages); // a stuck contender fails the run
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     if (child.exitCode !== null) throw new Error(`${contender} exited with ${child.exitCode}`);
     if (performance.now() > timeoutAt) throw new Error(`${contender} did not finish: ${done} of ${b.messages} committed`);
     const now = await committedTotal(admin, groupId).catch(() => done);
+    const rssNow = currentRss(child.pid!);
+    if (rssNow > memory.rss && firstAt && contender !== 'kafkajs') memory = { rss: rssNow, ...(await heapOf(port)) };
     peak = Math.max(peak, peakRss(child.pid!));
     if (now > 0 && !firstAt) {
       firstAt = performance.now();
@@ -152,9 +162,35 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
     : `MISMATCH: ${counts.orders} stored of ${b.uniqueOrders}, stock ${counts.stock} (expected ${counts.expected_stock}, ${counts.negative} negative)`;
   return {
     contender, run, messages: b.messages, seconds, perSecond: b.messages / seconds, cpuSeconds: +cpu.toFixed(2), threads,
-    cpuPerOrderUs: +((cpu * 1e6) / b.messages).toFixed(2), rss: peak,
+    cpuPerOrderUs: +((cpu * 1e6) / b.messages).toFixed(2), rss: peak, memoryAtPeak: memory,
     machineCpu: +((100 * (machine.busy - machineAtFirst.busy)) / (machine.total - machineAtFirst.total)).toFixed(0), check, ok,
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Current RSS (VmRSS) of a live process, bytes. */
+function currentRss(pid: number): number {
+  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** V8 heap (total) and external memory from the child's /metrics (prom-client default metrics). */
+async function heapOf(port: number): Promise<{ heap?: number; external?: number }> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1000) })).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+    return { heap: value('orderstream_nodejs_heap_size_total_bytes'), external: value('orderstream_nodejs_external_memory_bytes') };
+  } catch {
+    return {};
+  }
 }
 
 async function dropSchema(b: Backlog, name: string): Promise<void> {
@@ -207,7 +243,7 @@ const record = (r: Result) => {
 };
 for (let run = 1; run <= runs; run++) {
   if (only.has('processor')) record(await drainWithChild('processor', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor']));
-  if (only.has('baseline')) record(await drainWithChild('baseline', run, backlog!, [...nodeArgs, BASELINE!, 'processor']));
+  if (only.has('baseline')) record(await drainWithChild('baseline', run, backlog!, [...nodeArgs, BASELINE!, 'processor'], BASELINE_ENV));
   if (only.has('kafkajs')) record(await drainWithChild('kafkajs', run, backlog!, ['--import', 'tsx', 'bench/peers/kafkajs-processor.ts']));
   if (only.has('mixed')) record(await drainWithChild('mixed', run, mixed!, [...nodeArgs, 'dist/main.js', 'processor']));
   if (only.has('copy')) record(await copyBaseline(run, backlog!));
@@ -255,8 +291,9 @@ for (const c of CONTENDERS) {
     .sort((x, y) => y[1] - x[1])
     .map(([n, us]) => `${n} ${us.toFixed(1)}`)
     .join(', ');
-  summary[c] = { label: LABELS[c], perSecond: rate, cpuPerOrderUs: cpu, rssMB: rss, coreShare: core, machineCpu: machine, threadsUsPerMessage: split, checks: rs.map((r) => r.check), ok: rs.every((r) => r.ok) };
-  rows.push(`| ${LABELS[c]} | ${fmt(rate)} | ${cpu ? fmt(cpu, 2) : '—'} | ${split || '—'} | ${rss ? fmt(rss, 0, ' MB') : '—'} | ${core ? fmt(core, 0, ' %') : '—'} / ${machine ? fmt(machine, 0, ' %') : '—'} | ${rs.every((r) => r.ok) ? '✓ ' : '✗ '}${rs[0]!.check} |`);
+  const heap = rs[0]!.memoryAtPeak?.heap !== undefined ? stats(rs.map((r) => (r.memoryAtPeak?.heap ?? NaN) / 1048576)) : undefined;
+  summary[c] = { label: LABELS[c], heapAtPeakMB: heap, perSecond: rate, cpuPerOrderUs: cpu, rssMB: rss, coreShare: core, machineCpu: machine, threadsUsPerMessage: split, checks: rs.map((r) => r.check), ok: rs.every((r) => r.ok) };
+  rows.push(`| ${LABELS[c]} | ${fmt(rate)} | ${cpu ? fmt(cpu, 2) : '—'} | ${split || '—'} | ${rss ? fmt(rss, 0, ' MB') : '—'}${heap && !Number.isNaN(heap.median) ? ` (V8 heap ${heap.median.toFixed(0)} MB)` : ''} | ${core ? fmt(core, 0, ' %') : '—'} / ${machine ? fmt(machine, 0, ' %') : '—'} | ${rs.every((r) => r.ok) ? '✓ ' : '✗ '}${rs[0]!.check} |`);
 }
 
 const targets: Array<[string, Stats | undefined, (s: Stats) => boolean, string, number]> = [

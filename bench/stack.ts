@@ -27,7 +27,7 @@ export function loadStackEnv(): string {
   return file;
 }
 
-function reachable(hostPort: string, timeoutMs = 3000): Promise<boolean> {
+function reachable(hostPort: string, timeoutMs = 10_000): Promise<boolean> {
   const at = hostPort.lastIndexOf(':');
   const host = hostPort.slice(0, at).replace(/^\[|\]$/g, '');
   const port = Number(hostPort.slice(at + 1));
@@ -54,7 +54,8 @@ export async function requireStack(): Promise<void> {
     ['PostgreSQL', `${database.hostname}:${database.port || 5432}`],
   ];
   const down: string[] = [];
-  for (const [name, at] of targets) if (!(await reachable(at))) down.push(`${name} (${at})`);
+  // Twice, generously: on a loaded machine a live server can be slow to accept.
+  for (const [name, at] of targets) if (!(await reachable(at)) && !(await reachable(at))) down.push(`${name} (${at})`);
   if (down.length) fail(`the stack is down — no answer from ${down.join(', ')} (settings from ${file}); start it with \`npm run stack:up\``);
 }
 

@@ -73,9 +73,12 @@ export const CONSUME_BATCH = 5000;
  */
 export function processorConsumerSettings(batchMaxBytes: number): ConsumerGlobalConfig {
   return {
-    // Bounded prefetch: memory stays flat however large the backlog.
-    'queued.max.messages.kbytes': 8192,
-    'fetch.max.bytes': batchMaxBytes,
+    // Bounded prefetch: memory stays flat however large the backlog. librdkafka keeps an op of a
+    // few hundred bytes per queued message on top of the fetched bytes, so 2 MiB of ~110-byte
+    // orders is ~20,000 messages (~0.2 s of draining) — enough to never starve the lanes, a
+    // quarter of the RSS the earlier 8 MiB cost (BENCHMARKS.md, "RSS").
+    'queued.max.messages.kbytes': 2048,
+    'fetch.max.bytes': Math.min(batchMaxBytes, 1_048_576),
     // Small per-partition fetches interleave partitions in the local queue, so one poll holds
     // several partitions and the apply lanes get comparable shares.
     'max.partition.fetch.bytes': 65536,

@@ -7,7 +7,7 @@
 // Offsets are committed per batch, only after its database commit and after its dead letters are
 // acknowledged, so a crash anywhere replays — and replays change nothing, because the apply step
 // recognises event ids already stored. Memory is bounded: the fetch loop waits while any lane
-// holds more than two batches. What to do with the messages is the topology's (topology.ts,
+// holds a full batch besides the one it applies. What to do with the messages is the topology's (topology.ts,
 // plan.ts); this file only moves them.
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
@@ -162,7 +162,9 @@ export class Processor {
     this.pending = Array.from({ length: lanes }, () => []);
     this.busy = Array.from({ length: lanes }, () => undefined);
     while (!this.stopping) {
-      if (this.pending.some((lane) => lane.length >= 2 * batchMaxMessages)) {
+      // One batch waiting per lane is enough to start it the moment the lane is free; more only
+      // ages in the heap (promoted by the GC, then RSS) — see BENCHMARKS.md, "RSS".
+      if (this.pending.some((lane) => lane.length >= batchMaxMessages)) {
         await new Promise<void>((resolve) => this.laneFreed.push(resolve));
         continue;
       }
