@@ -2,6 +2,7 @@
 // child measures itself over the measured window only (process.cpuUsage covers every thread of the
 // process: V8's, libuv's and librdkafka's) and prints one JSON line on stdout.
 import { spawn } from 'node:child_process';
+import { threadCpu } from './support.js';
 
 export interface Measured {
   messages: number;
@@ -10,6 +11,8 @@ export interface Measured {
   cpuSeconds: number;
   /** Peak resident set size of the child over its life, bytes. */
   rss: number;
+  /** CPU seconds by thread (main, libuv/V8 workers as `node`, librdkafka's `rdk:*`) in the window. */
+  threads?: Record<string, number>;
 }
 
 export async function runChild(script: string, args: string[], env: Record<string, string> = {}): Promise<Measured> {
@@ -26,15 +29,19 @@ export async function runChild(script: string, args: string[], env: Record<strin
 export function stopwatch(): { start(): void; stop(messages: number): Measured } {
   let startedAt = 0;
   let cpuAt = process.cpuUsage();
+  let threadsAt = new Map<string, number>();
   return {
     // Called once the first message arrived: start-up and group join are not measured.
     start() {
       startedAt = performance.now();
       cpuAt = process.cpuUsage();
+      threadsAt = threadCpu(process.pid);
     },
     stop(messages: number): Measured {
       const cpu = process.cpuUsage(cpuAt);
-      return { messages, seconds: (performance.now() - startedAt) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, rss: process.resourceUsage().maxRSS * 1024 };
+      const threads: Record<string, number> = {};
+      for (const [name, s] of threadCpu(process.pid)) threads[name] = +(s - (threadsAt.get(name) ?? 0)).toFixed(2);
+      return { threads, messages, seconds: (performance.now() - startedAt) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, rss: process.resourceUsage().maxRSS * 1024 };
     },
   };
 }

@@ -53,8 +53,8 @@ if (values.contender) {
   const contender = values.contender as Contender;
   let measured: Measured;
   if (contender === 'native') {
-    const { seconds, messages, cpuSeconds } = await consumeAndDecode({ brokers, topic, serde, total }, values.group!);
-    measured = { seconds, messages, cpuSeconds, rss: process.resourceUsage().maxRSS * 1024 };
+    const { seconds, messages, cpuSeconds, threads } = await consumeAndDecode({ brokers, topic, serde, total }, values.group!);
+    measured = { seconds, messages, cpuSeconds, threads, rss: process.resourceUsage().maxRSS * 1024 };
   } else if (contender === 'native-promise') {
     const kafka = new Kafka.KafkaJS.Kafka({ kafkaJS: { brokers: brokers.split(','), logLevel: Kafka.KafkaJS.logLevel.NOTHING } });
     const consumer = kafka.consumer({ kafkaJS: { groupId: values.group!, fromBeginning: true }, 'js.consumer.max.batch.size': -1 });
@@ -88,8 +88,11 @@ for (let run = 1; run <= runs; run++) {
   for (const c of Object.keys(CONTENDERS) as Contender[]) {
     const m = await runChild('bench/consume.ts', ['--contender', c, '--topic', backlog.config.kafka.ordersTopic, '--group', `${backlog.tag}-${c}-${run}`, '--messages', String(backlog.messages)]);
     results.get(c)!.push(m);
-    log(`  run ${run} ${c}: ${Math.round(m.messages / m.seconds)} msg/s, ${((m.cpuSeconds * 1e6) / m.messages).toFixed(2)} µs CPU/msg, RSS ${mb(m.rss)}`);
+    log(`  run ${run} ${c}: ${Math.round(m.messages / m.seconds)} msg/s, ${((m.cpuSeconds * 1e6) / m.messages).toFixed(2)} µs CPU/msg (${threadSplit(m)}), RSS ${mb(m.rss)}`);
   }
+}
+function threadSplit(m: Measured): string {
+  return Object.entries(m.threads ?? {}).map(([n, s]) => [n, (s * 1e6) / m.messages] as const).filter(([, us]) => us >= 0.05).sort((a, b) => b[1] - a[1]).map(([n, us]) => `${n} ${us.toFixed(1)}`).join(', ');
 }
 const rate = (m: Measured) => m.messages / m.seconds;
 const cpu = (m: Measured) => (m.cpuSeconds * 1e6) / m.messages;
@@ -99,9 +102,9 @@ const perRound = (c: Contender, f: (a: Measured, b: Measured) => number) => resu
 console.log(`
 Consume + Avro decode, no database: ${backlog.messages} messages, ${values.partitions} partitions, ${runs} round(s), median (min–max); each contender in its own process.
 
-| contender | messages/s | native ÷ this (msg/s) | CPU µs per message | this ÷ native (CPU) | peak RSS |
-|---|---|---|---|---|---|
+| contender | messages/s | native ÷ this (msg/s) | CPU µs per message | this ÷ native (CPU) | per thread, µs per message (last round) | peak RSS |
+|---|---|---|---|---|---|---|
 ${(Object.keys(CONTENDERS) as Contender[]).map((c) => {
   const ms = results.get(c)!;
-  return `| ${CONTENDERS[c]} | ${spread(ms.map(rate))} | ${spread(perRound(c, (a, b) => rate(a) / rate(b)), 2)}× | ${spread(ms.map(cpu), 2)} | ${spread(perRound(c, (a, b) => cpu(b) / cpu(a)), 2)}× | ${spread(ms.map((m) => m.rss / 1048576))} MB |`;
+  return `| ${CONTENDERS[c]} | ${spread(ms.map(rate))} | ${spread(perRound(c, (a, b) => rate(a) / rate(b)), 2)}× | ${spread(ms.map(cpu), 2)} | ${spread(perRound(c, (a, b) => cpu(b) / cpu(a)), 2)}× | ${threadSplit(ms[ms.length - 1]!)} | ${spread(ms.map((m) => m.rss / 1048576))} MB |`;
 }).join('\n')}`);

@@ -185,8 +185,8 @@ function currentRss(pid: number): number {
 /** V8 heap (total) and external memory from the child's /metrics (prom-client default metrics). */
 async function heapOf(port: number): Promise<{ heap?: number; external?: number }> {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1000) })).text();
-    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
     return { heap: value('orderstream_nodejs_heap_size_total_bytes'), external: value('orderstream_nodejs_external_memory_bytes') };
   } catch {
     return {};

@@ -218,18 +218,20 @@ export function cpuSeconds(pid: number): number {
 export async function consumeAndDecode(
   source: { brokers: string; topic: string; serde: OrderSerde; total: number },
   groupId: string,
-): Promise<{ seconds: number; messages: number; cpuSeconds: number }> {
+): Promise<{ seconds: number; messages: number; cpuSeconds: number; threads: Record<string, number> }> {
   const consumer = await createConsumer({ brokers: source.brokers, groupId }, processorConsumerSettings(DEFAULT_BATCH_MAX_BYTES));
   consumer.setDefaultConsumeTimeout(20);
   consumer.subscribe([source.topic]);
   let seen = 0;
   let startedAt = 0;
   let cpuAt = process.cpuUsage();
+  let threadsAt = new Map<string, number>();
   while (seen < source.total) {
     const messages = await new Promise<Message[]>((resolve, reject) => consumer.consume(CONSUME_BATCH, (err, m) => (err ? reject(err) : resolve(m))));
     if (messages.length && !startedAt) {
       startedAt = performance.now();
       cpuAt = process.cpuUsage();
+      threadsAt = threadCpu(process.pid);
     }
     await source.serde.prepare(messages.map((m) => m.value!));
     for (const m of messages) source.serde.decode(m.value!);
@@ -237,8 +239,10 @@ export async function consumeAndDecode(
   }
   const seconds = (performance.now() - startedAt) / 1000;
   const cpu = process.cpuUsage(cpuAt);
+  const threads: Record<string, number> = {};
+  for (const [name, s] of threadCpu(process.pid)) threads[name] = +(s - (threadsAt.get(name) ?? 0)).toFixed(2);
   await disconnect(consumer);
-  return { seconds, messages: seen, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { seconds, messages: seen, cpuSeconds: (cpu.user + cpu.system) / 1e6, threads };
 }
 
 export const median = (xs: number[]): number => {
