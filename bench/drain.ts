@@ -40,13 +40,15 @@ const { values } = parseArgs({
   },
 });
 const log = (line: string) => console.error(line);
-const CONTENDERS = ['processor', 'mixed', 'kafkajs', 'copy', 'kafka', 'baseline'] as const;
+const CONTENDERS = ['processor', 'mixed', 'kafkajs', 'copy', 'kafka', 'baseline', 'variant'] as const;
 type Contender = (typeof CONTENDERS)[number];
 // Before/after in one run: BENCH_BASELINE names another build's dist/main.js, and/or BENCH_BASELINE_ENV
 // ("NAME=value NAME=value") other settings, for a second processor contender.
 const BASELINE_ENV = Object.fromEntries((process.env.BENCH_BASELINE_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
 const BASELINE = process.env.BENCH_BASELINE ?? (process.env.BENCH_BASELINE_ENV ? 'dist/main.js' : undefined);
-const only = new Set((values.only ?? CONTENDERS.filter((c) => c !== 'baseline' || BASELINE).join(',')).split(',').map((s) => s.trim()) as Contender[]);
+// BENCH_VARIANT_ENV ("NAME=value …"): this build with other settings, as one more contender.
+const VARIANT_ENV = Object.fromEntries((process.env.BENCH_VARIANT_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+const only = new Set((values.only ?? CONTENDERS.filter((c) => (c !== 'baseline' || BASELINE) && (c !== 'variant' || process.env.BENCH_VARIANT_ENV)).join(',')).split(',').map((s) => s.trim()) as Contender[]);
 for (const name of only) if (!CONTENDERS.includes(name)) throw new Error(`--only: unknown contender ${name} (one of ${CONTENDERS.join(', ')})`);
 const runs = Number(values.runs);
 const orders = Number(values.orders);
@@ -58,6 +60,7 @@ const LABELS: Record<Contender, string> = {
   kafkajs: 'KafkaJS eachBatch (real kafkajs), same planner and SQL',
   copy: 'PostgreSQL COPY of the same rows + stock update (database limit)',
   kafka: 'native client consume + Avro decode, no database (Kafka limit)',
+  variant: `order-stream processor with ${process.env.BENCH_VARIANT_ENV}`,
   baseline: `order-stream processor, baseline (${BASELINE}${process.env.BENCH_BASELINE_ENV ? ` with ${process.env.BENCH_BASELINE_ENV}` : ''})`,
 };
 
@@ -78,7 +81,7 @@ interface Result {
   ok: boolean;
 }
 
-const needsCreates = ['processor', 'kafkajs', 'copy', 'kafka', 'baseline'].some((c) => only.has(c as Contender));
+const needsCreates = ['processor', 'kafkajs', 'copy', 'kafka', 'baseline', 'variant'].some((c) => only.has(c as Contender));
 log(`producing the backlog${only.has('mixed') ? 's' : ''} (${orders} events each)`);
 const backlog = needsCreates ? await produceBacklog({ ...shape, keepOrders: only.has('copy') }, log) : undefined;
 const mixed = only.has('mixed') ? await produceBacklog({ ...shape, mixShare: 0.1 }, log) : undefined;
@@ -244,6 +247,7 @@ const record = (r: Result) => {
 for (let run = 1; run <= runs; run++) {
   if (only.has('processor')) record(await drainWithChild('processor', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor']));
   if (only.has('baseline')) record(await drainWithChild('baseline', run, backlog!, [...nodeArgs, BASELINE!, 'processor'], BASELINE_ENV));
+  if (only.has('variant')) record(await drainWithChild('variant', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor'], VARIANT_ENV));
   if (only.has('kafkajs')) record(await drainWithChild('kafkajs', run, backlog!, ['--import', 'tsx', 'bench/peers/kafkajs-processor.ts']));
   if (only.has('mixed')) record(await drainWithChild('mixed', run, mixed!, [...nodeArgs, 'dist/main.js', 'processor']));
   if (only.has('copy')) record(await copyBaseline(run, backlog!));
@@ -303,6 +307,8 @@ const targets: Array<[string, Stats | undefined, (s: Stats) => boolean, string, 
   ['processor peak RSS (MB), default settings', of('processor').length ? stats(of('processor').map((r) => r.rss! / 1048576)) : undefined, (s) => s.max <= 200, '≤ 200 MB', 0],
   ['processor CPU per message ÷ baseline build’s', ratio('processor', 'baseline', (x, y) => x.cpuPerOrderUs! / y.cpuPerOrderUs!), () => true, 'shown', 2],
   ['processor messages/s ÷ baseline build’s', ratio('processor', 'baseline', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
+  ['variant CPU per message ÷ processor’s', ratio('variant', 'processor', (x, y) => x.cpuPerOrderUs! / y.cpuPerOrderUs!), () => true, 'shown', 2],
+  ['variant messages/s ÷ processor’s', ratio('variant', 'processor', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
   ['mixed backlog messages/s ÷ creations-only', ratio('mixed', 'processor', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
 ];
 summary.targets = Object.fromEntries(targets.map(([name, s, met, goal]) => [name, s ? { ...s, goal, met: met(s) } : undefined]));
