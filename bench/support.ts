@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadConfig, SETTINGS, type Config } from '../src/config/index.js';
 
 const DEFAULT_BATCH_MAX_BYTES = Number(SETTINGS.find((s) => s.name === 'PROCESSOR_BATCH_MAX_BYTES')!.default);
-import { createAdmin, createConsumer, createProducer, disconnect, processorConsumerSettings, waitForFirstMessageOnly, CONSUME_BATCH, type IAdminClient, type Message } from '../src/kafka/clients.js';
+import { createAdmin, createConsumer, createProducer, disconnect, processorConsumerSettings, CONSUME_BATCH, type IAdminClient, type Message } from '../src/kafka/clients.js';
 import { DeliveryTracker } from '../src/kafka/delivery.js';
 import { ensureTopics } from '../src/kafka/topics.js';
 import { createRegistry, registryRest } from '../src/serde/registry.js';
@@ -221,7 +221,6 @@ export async function consumeAndDecode(
 ): Promise<{ seconds: number; messages: number; cpuSeconds: number; threads: Record<string, number> }> {
   const consumer = await createConsumer({ brokers: source.brokers, groupId }, processorConsumerSettings(DEFAULT_BATCH_MAX_BYTES));
   consumer.setDefaultConsumeTimeout(20);
-  waitForFirstMessageOnly(consumer);
   consumer.subscribe([source.topic]);
   let seen = 0;
   let startedAt = 0;

@@ -64,12 +64,8 @@ export async function createConsumer(options: KafkaOptions & { groupId: string }
   return connect(consumer, 30_000);
 }
 
-/**
- * Messages asked of the binding per consume() call (one native call, one array of messages).
- * Large: the binding's CPU per message was ~45 % lower with consume(50000) than consume(5000) in a
- * consume-only test (BENCHMARKS.md, step 5); the lanes still cut their own batches.
- */
-export const CONSUME_BATCH = 20_000;
+/** Messages asked of the binding per consume() call by the benchmarks' Kafka-limit row. */
+export const CONSUME_BATCH = 5000;
 
 /**
  * The processor's consumer tuning (also used by the benchmarks' Kafka-limit row, so both consume
@@ -88,15 +84,6 @@ export function processorConsumerSettings(batchMaxBytes: number): ConsumerGlobal
     'max.partition.fetch.bytes': 65536,
     'fetch.wait.max.ms': 100,
   };
-}
-
-/**
- * consume(n) waits its timeout for the first message only, then takes what is already fetched
- * (the binding's setDefaultIsTimeoutOnlyForFirstMessage, missing from its type declarations).
- * Without it each of the n messages may wait the timeout, holding a slow trickle back until n.
- */
-export function waitForFirstMessageOnly(consumer: KafkaConsumer): void {
-  (consumer as KafkaConsumer & { setDefaultIsTimeoutOnlyForFirstMessage(on: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
 }
 
 export function createAdmin(options: KafkaOptions): IAdminClient {

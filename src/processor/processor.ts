@@ -12,7 +12,7 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { Pool } from '../db/pool.js';
-import { createConsumer, disconnect, processorConsumerSettings, waitForFirstMessageOnly, CONSUME_BATCH, CODES, type KafkaConsumer, type Message, type LibrdKafkaError } from '../kafka/clients.js';
+import { createConsumer, disconnect, processorConsumerSettings, CODES, type KafkaConsumer, type Message, type LibrdKafkaError } from '../kafka/clients.js';
 import type { DeliveryTracker } from '../kafka/delivery.js';
 import type { OrderSerde } from '../serde/order-serde.js';
 import { applyBatch, type Applied } from './apply.js';
@@ -104,9 +104,6 @@ export class Processor {
       log.info({ event: err.code === CODES.ERR__ASSIGN_PARTITIONS ? 'assigned' : 'revoked', partitions: keys }, 'rebalance');
     });
     consumer.setDefaultConsumeTimeout(config.processor.batchWaitMs);
-    // One consume() call asks for CONSUME_BATCH messages: wait PROCESSOR_BATCH_WAIT_MS for the
-    // first only, then take what is already fetched.
-    waitForFirstMessageOnly(consumer);
     consumer.subscribe([config.kafka.ordersTopic]);
     this.consumer = consumer;
     this.loop = this.run(consumer).catch((err: Error) => {
@@ -161,7 +158,7 @@ export class Processor {
 
   private consume(consumer: KafkaConsumer): Promise<Message[]> {
     return new Promise((resolve, reject) =>
-      consumer.consume(Math.max(CONSUME_BATCH, this.deps.config.processor.batchMaxMessages), (err, messages) => (err ? reject(err) : resolve(messages))),
+      consumer.consume(this.deps.config.processor.batchMaxMessages, (err, messages) => (err ? reject(err) : resolve(messages))),
     );
   }
 
