@@ -9,6 +9,7 @@ BENCHMARKS.md carries. Needs matplotlib (PyPI):
 """
 import argparse
 import json
+import os
 
 import matplotlib
 
@@ -63,6 +64,7 @@ def main() -> None:
                 ax.axhline(200, color="red", linestyle="--", linewidth=1)
     fig.suptitle(f"order-stream processor drain — cost curves (median of {data['runs']} round(s), bars: min–max; {data['at'][:16]}Z)")
     fig.tight_layout()
+    os.makedirs(os.path.dirname(args.png) or ".", exist_ok=True)
     fig.savefig(args.png, dpi=90)
 
     print(f"| curve | value | backlog (messages) | messages/s | CPU µs per message | peak RSS (MB) |")
