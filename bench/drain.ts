@@ -119,6 +119,7 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
   });
   children.add(child);
   let firstAt = 0;
+  let before = { at: performance.now(), machine: cpuJiffies(), cpu: 0, threads: new Map<string, number>() };
   let peak = 0;
   let machineAtFirst = cpuJiffies();
   let cpuAtFirst = 0;
@@ -134,13 +135,16 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
     if (performance.now() > timeoutAt) throw new Error(`${contender} did not finish: ${done} of ${b.messages} committed`);
     const now = await committedTotal(admin, groupId).catch(() => done);
     const rssNow = currentRss(child.pid!);
-    if (rssNow > memory.rss && firstAt && contender !== 'kafkajs') memory = { rss: rssNow, ...(await heapOf(port)) };
+    if (rssNow > memory.rss && now > 0 && contender !== 'kafkajs') memory = { rss: rssNow, ...(await heapOf(port)) };
     peak = Math.max(peak, peakRss(child.pid!));
-    if (now > 0 && !firstAt) {
-      firstAt = performance.now();
-      machineAtFirst = cpuJiffies();
-      cpuAtFirst = cpuSeconds(child.pid!);
-      threadsAtFirst = threadCpu(child.pid!);
+    // The window opens at the last sample before the first commit (at most 100 ms early), so a
+    // contender that commits its first batch late, or a small backlog in one go, is still timed.
+    if (!firstAt) {
+      if (now > 0) firstAt = before.at;
+      else before = { at: performance.now(), machine: cpuJiffies(), cpu: cpuSeconds(child.pid!), threads: threadCpu(child.pid!) };
+      machineAtFirst = before.machine;
+      cpuAtFirst = before.cpu;
+      threadsAtFirst = before.threads;
     }
     if (now > done) lastAt = performance.now();
     done = now;
