@@ -1,103 +1,216 @@
-// Processor drain, side by side, on one pre-produced backlog (one run, one machine):
+// Processor drain, side by side, on pre-produced backlogs (one machine, interleaved rounds):
 //   1. `order-stream processor` — this project, native client, as deployed (child process)
-//   2. KafkaJS eachBatch with the very same planner and SQL (bench/peers/kafkajs-processor.ts)
-//   3. PostgreSQL COPY of the same rows into the same tables — the database's limit
-//   4. the native client consuming and decoding, no database — Kafka's limit
+//   2. the same processor on issue 12's mixed backlog (80 % creations, 10 % cancellations, 10 % restocks)
+//   3. KafkaJS eachBatch with the very same planner and SQL (bench/peers/kafkajs-processor.ts)
+//   4. PostgreSQL COPY of the same rows into the same tables — the database's limit
+//   5. the native client consuming and decoding, no database — Kafka's limit
 // Each database contender gets its own fresh schema (same tables, same catalog), each Kafka
 // contender its own consumer group. Progress is read from committed offsets in Kafka, so measuring
-// adds no load to the database.
+// adds no load to the database. CPU is the child's own (user + system from /proc, per thread too),
+// counted from its first commit to its last, so other processes on the box barely move it.
+// Every figure is the median of --runs rounds, with the spread (min–max); ratios are taken within
+// a round, then the median of those.
 //
-//   npm run bench:drain -- [--orders 1000000] [--products 1000] [--partitions 6] [--only processor]
+//   npm run bench:drain -- [--orders 1000000] [--products 1000] [--partitions 6] [--runs 3]
+//                          [--only processor,mixed,kafkajs,copy,kafka] [--json file] [--label text]
+// Processor settings reach the child through the environment (PROCESSOR_BATCH_MAX_MESSAGES,
+// PROCESSOR_APPLY_CONCURRENCY, …); BENCH_NODE_ARGS adds node flags (e.g. --cpu-prof) to it.
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+import { cpus } from 'node:os';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createAdmin } from '../src/kafka/clients.js';
 import { plan } from '../src/processor/plan.js';
-import { committedTotal, consumeAndDecode, cpuJiffies, cpuSeconds, freshSchema, mb, peakRss, produceBacklog, type Backlog } from './support.js';
+import { committedTotal, consumeAndDecode, cpuJiffies, cpuSeconds, freshSchema, mb, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
 
 const { values } = parseArgs({
   options: {
     orders: { type: 'string', default: '1000000' },
     products: { type: 'string', default: '1000' },
     partitions: { type: 'string', default: '6' },
+    runs: { type: 'string', default: '3' },
     only: { type: 'string' },
+    json: { type: 'string', default: 'bench/results/drain.json' },
+    label: { type: 'string', default: '' },
   },
 });
 const log = (line: string) => console.error(line);
-const only = values.only;
-const backlog = await produceBacklog(
-  {
-    orders: Number(values.orders), products: Number(values.products), partitions: Number(values.partitions),
-    duplicateRate: 0.01, stockCoverage: 0.9, keepOrders: !only || only === 'copy', loadCatalog: false,
-  },
-  log,
-);
+const CONTENDERS = ['processor', 'mixed', 'kafkajs', 'copy', 'kafka', 'baseline', 'variant'] as const;
+type Contender = (typeof CONTENDERS)[number];
+// Before/after in one run: BENCH_BASELINE names another build's dist/main.js, and/or BENCH_BASELINE_ENV
+// ("NAME=value NAME=value") other settings, for a second processor contender.
+const BASELINE_ENV = Object.fromEntries((process.env.BENCH_BASELINE_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+const BASELINE = process.env.BENCH_BASELINE ?? (process.env.BENCH_BASELINE_ENV ? 'dist/main.js' : undefined);
+// BENCH_VARIANT_ENV ("NAME=value …"): this build with other settings, as one more contender.
+const VARIANT_ENV = Object.fromEntries((process.env.BENCH_VARIANT_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+const only = new Set((values.only ?? CONTENDERS.filter((c) => (c !== 'baseline' || BASELINE) && (c !== 'variant' || process.env.BENCH_VARIANT_ENV)).join(',')).split(',').map((s) => s.trim()) as Contender[]);
+for (const name of only) if (!CONTENDERS.includes(name)) throw new Error(`--only: unknown contender ${name} (one of ${CONTENDERS.join(', ')})`);
+const runs = Number(values.runs);
+const orders = Number(values.orders);
+const shape = { orders, products: Number(values.products), partitions: Number(values.partitions), duplicateRate: 0.01, stockCoverage: 0.9, loadCatalog: false };
+
+const LABELS: Record<Contender, string> = {
+  processor: '**order-stream processor** (native client, this project)',
+  mixed: 'order-stream processor, mixed backlog (80 % creations, 10 % cancellations, 10 % restocks)',
+  kafkajs: 'KafkaJS eachBatch (real kafkajs), same planner and SQL',
+  copy: 'PostgreSQL COPY of the same rows + stock update (database limit)',
+  kafka: 'native client consume + Avro decode, no database (Kafka limit)',
+  variant: `order-stream processor with ${process.env.BENCH_VARIANT_ENV}`,
+  baseline: `order-stream processor, baseline (${BASELINE}${process.env.BENCH_BASELINE_ENV ? ` with ${process.env.BENCH_BASELINE_ENV}` : ''})`,
+};
 
 interface Result {
-  name: string;
+  contender: Contender;
+  run: number;
+  messages: number;
   perSecond: number;
   seconds: number;
+  /** The child's CPU seconds while draining (user + system), and split by thread. */
+  cpuSeconds?: number;
+  threads?: Record<string, number>;
+  cpuPerOrderUs?: number;
   rss?: number;
-  cpu?: string;
+  memoryAtPeak?: { rss: number; heap?: number; external?: number };
+  machineCpu?: number;
   check: string;
+  ok: boolean;
 }
 
-async function countsIn(pool: Backlog['pool']) {
-  const { rows } = await pool.query(`SELECT count(*)::int AS orders, count(*) FILTER (WHERE status = 'ACCEPTED')::int AS accepted, (SELECT sum(stock) FROM catalog)::bigint AS stock FROM orders`);
-  return rows[0] as { orders: number; accepted: number; stock: number };
+const needsCreates = ['processor', 'kafkajs', 'copy', 'kafka', 'baseline', 'variant'].some((c) => only.has(c as Contender));
+log(`producing the backlog${only.has('mixed') ? 's' : ''} (${orders} events each)`);
+const backlog = needsCreates ? await produceBacklog({ ...shape, keepOrders: only.has('copy') }, log) : undefined;
+const mixed = only.has('mixed') ? await produceBacklog({ ...shape, mixShare: 0.1 }, log) : undefined;
+
+// One admin client for the whole run (reading group offsets), and every child killed if we stop.
+const admin = createAdmin({ brokers: (backlog ?? mixed!).config.kafka.brokers });
+const children = new Set<ReturnType<typeof spawn>>();
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+async function countsIn(pool: Backlog['pool'], b: Backlog) {
+  const { rows } = await pool.query(`
+    SELECT (SELECT count(*) FROM orders)::int AS orders,
+           (SELECT count(*) FROM orders WHERE status = 'ACCEPTED')::int AS accepted,
+           (SELECT count(*) FROM orders WHERE status = 'CANCELLED')::int AS cancelled,
+           (SELECT count(*) FROM stock_additions WHERE status = 'STOCKED')::int AS restocks,
+           (SELECT sum(stock) FROM catalog)::bigint AS stock,
+           (SELECT count(*) FROM catalog WHERE stock < 0)::int AS negative,
+           $1::bigint + (SELECT coalesce(sum(qty), 0) FROM stock_additions WHERE status = 'STOCKED')
+             - (SELECT coalesce(sum(qty), 0) FROM orders WHERE status = 'ACCEPTED') AS expected_stock`, [b.stock * b.products.length]);
+  return rows[0] as { orders: number; accepted: number; cancelled: number; restocks: number; stock: string; negative: number; expected_stock: string };
 }
 
 /** Runs a processor-like child on a fresh schema and group until it committed the whole backlog. */
-async function drainWithChild(name: string, label: string, args: string[]): Promise<Result> {
-  const schema = await freshSchema(backlog, name);
-  const groupId = `${backlog.tag}-${name}`;
+async function drainWithChild(contender: Contender, run: number, b: Backlog, args: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
+  const schema = await freshSchema(b, `${contender}${run}`);
+  const groupId = `${b.tag}-${contender}-${run}`;
+  const port = await freePort();
   const child = spawn(process.execPath, args, {
     env: {
-      ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: schema.url,
-      ORDERS_TOPIC: backlog.config.kafka.ordersTopic, ORDERS_DLQ_TOPIC: backlog.config.kafka.dlqTopic, PROCESSOR_GROUP_ID: groupId,
+      ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: schema.url,
+      ORDERS_TOPIC: b.config.kafka.ordersTopic, ORDERS_DLQ_TOPIC: b.config.kafka.dlqTopic, PROCESSOR_GROUP_ID: groupId, ...extraEnv,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const admin = createAdmin({ brokers: backlog.config.kafka.brokers });
+  children.add(child);
   let firstAt = 0;
+  let before = { at: performance.now(), machine: cpuJiffies(), cpu: 0, threads: new Map<string, number>() };
   let peak = 0;
-  let cpuAtFirst = cpuJiffies();
-  let childCpuAtFirst = 0;
+  let machineAtFirst = cpuJiffies();
+  let cpuAtFirst = 0;
+  let threadsAtFirst = new Map<string, number>();
+  let done = 0;
+  let lastAt = 0;
+  /** The child's memory when its RSS was highest while draining: V8 heap vs the rest. */
+  let memory: { rss: number; heap?: number; external?: number } = { rss: 0 };
+  const timeoutAt = performance.now() + Math.max(600_000, b.messages); // a stuck contender fails the run
   for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}`);
-    const done = await committedTotal(admin, groupId).catch(() => 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (child.exitCode !== null) throw new Error(`${contender} exited with ${child.exitCode}`);
+    if (performance.now() > timeoutAt) throw new Error(`${contender} did not finish: ${done} of ${b.messages} committed`);
+    const now = await committedTotal(admin, groupId).catch(() => done);
+    const rssNow = currentRss(child.pid!);
+    if (rssNow > memory.rss && now > 0 && contender !== 'kafkajs') memory = { rss: rssNow, ...(await heapOf(port)) };
     peak = Math.max(peak, peakRss(child.pid!));
-    if (done > 0 && !firstAt) {
-      firstAt = performance.now();
-      cpuAtFirst = cpuJiffies();
-      childCpuAtFirst = cpuSeconds(child.pid!);
+    // The window opens at the last sample before the first commit (at most 100 ms early), so a
+    // contender that commits its first batch late, or a small backlog in one go, is still timed.
+    if (!firstAt) {
+      if (now > 0) firstAt = before.at;
+      else before = { at: performance.now(), machine: cpuJiffies(), cpu: cpuSeconds(child.pid!), threads: threadCpu(child.pid!) };
+      machineAtFirst = before.machine;
+      cpuAtFirst = before.cpu;
+      threadsAtFirst = before.threads;
     }
-    if (done >= backlog.messages) break;
+    if (now > done) lastAt = performance.now();
+    done = now;
+    if (done >= b.messages) break;
   }
-  const seconds = (performance.now() - firstAt) / 1000;
-  const cpuAtEnd = cpuJiffies();
-  const childCpu = cpuSeconds(child.pid!) - childCpuAtFirst;
+  const seconds = (lastAt - firstAt) / 1000;
+  const machine = cpuJiffies();
+  const cpu = cpuSeconds(child.pid!) - cpuAtFirst;
+  const threads: Record<string, number> = {};
+  for (const [name, s] of threadCpu(child.pid!)) threads[name] = +(s - (threadsAtFirst.get(name) ?? 0)).toFixed(2);
+  peak = Math.max(peak, peakRss(child.pid!));
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
-  admin.disconnect();
-  const counts = await countsIn(schema.pool);
+  children.delete(child);
+  const counts = await countsIn(schema.pool, b);
   await schema.pool.end();
+  await dropSchema(b, `${contender}${run}`);
+  const stockOk = String(counts.stock) === String(counts.expected_stock) && counts.negative === 0;
+  const ok = counts.orders === b.uniqueOrders && stockOk;
+  const check = ok
+    ? `${counts.orders} orders, ${counts.accepted} accepted${counts.cancelled ? `, ${counts.cancelled} cancelled, ${counts.restocks} restocks` : ''}, stock = initial + restocks − accepted ✓`
+    : `MISMATCH: ${counts.orders} stored of ${b.uniqueOrders}, stock ${counts.stock} (expected ${counts.expected_stock}, ${counts.negative} negative)`;
   return {
-    name: label, seconds, perSecond: backlog.messages / seconds, rss: peak,
-    cpu: `${((100 * (cpuAtEnd.busy - cpuAtFirst.busy)) / (cpuAtEnd.total - cpuAtFirst.total)).toFixed(0)} % machine, ${((100 * childCpu) / seconds).toFixed(0)} % of a core in-process`,
-    check: counts.orders === backlog.uniqueOrders ? `${counts.orders} orders, ${counts.accepted} accepted ✓` : `MISMATCH: ${counts.orders} stored of ${backlog.uniqueOrders}`,
+    contender, run, messages: b.messages, seconds, perSecond: b.messages / seconds, cpuSeconds: +cpu.toFixed(2), threads,
+    cpuPerOrderUs: +((cpu * 1e6) / b.messages).toFixed(2), rss: peak, memoryAtPeak: memory,
+    machineCpu: +((100 * (machine.busy - machineAtFirst.busy)) / (machine.total - machineAtFirst.total)).toFixed(0), check, ok,
   };
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Current RSS (VmRSS) of a live process, bytes. */
+function currentRss(pid: number): number {
+  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** V8 heap (total) and external memory from the child's /metrics (prom-client default metrics). */
+async function heapOf(port: number): Promise<{ heap?: number; external?: number }> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+    return { heap: value('orderstream_nodejs_heap_size_total_bytes'), external: value('orderstream_nodejs_external_memory_bytes') };
+  } catch {
+    return {};
+  }
+}
+
+async function dropSchema(b: Backlog, name: string): Promise<void> {
+  const schema = `${b.tag}_${name}`.replace(/[^a-z0-9_]/g, '_');
+  await b.pool.query(`DROP SCHEMA ${schema} CASCADE`);
+}
+
 /** The rows the processor would store, written with COPY, plus the stock update: the database's limit. */
-async function copyBaseline(): Promise<Result> {
-  const schema = await freshSchema(backlog, 'copy');
+async function copyBaseline(run: number, b: Backlog): Promise<Result> {
+  const schema = await freshSchema(b, `copy${run}`);
   const { orderRows: rows } = plan(
-    backlog.orders.map((order, offset) => ({ type: 'OrderCreated' as const, event: order, partition: 0, offset })),
-    { catalog: new Map(backlog.products.map((p) => [p, { stock: backlog.stock, unitPrice: 100 }])), orders: new Map(), stored: new Set() },
+    b.orders.map((order, offset) => ({ type: 'OrderCreated' as const, event: order, partition: 0, offset })),
+    { catalog: new Map(b.products.map((p) => [p, { stock: b.stock, unitPrice: 100 }])), orders: new Map(), stored: new Set() },
   );
   const lines = rows.map((r) =>
     `${r.order.orderId}\t${r.order.userId}\t${r.order.productId}\t${r.order.qty}\t${r.order.unitPrice}\t${r.order.totalPrice}\t${r.status}\t${r.reason ?? '\\N'}\t${new Date(r.order.createdAt).toISOString()}\t${r.partition}\t${r.offset}\n`,
@@ -117,30 +230,113 @@ async function copyBaseline(): Promise<Result> {
   await client.query('COMMIT');
   const seconds = (performance.now() - startedAt) / 1000;
   client.release();
-  const counts = await countsIn(schema.pool);
+  const counts = await countsIn(schema.pool, b);
   await schema.pool.end();
-  return { name: 'PostgreSQL COPY of the same rows + stock update (database limit)', seconds, perSecond: backlog.messages / seconds, check: `${counts.orders} orders, ${counts.accepted} accepted` };
+  await dropSchema(b, `copy${run}`);
+  return { contender: 'copy', run, messages: b.messages, seconds, perSecond: b.messages / seconds, check: `${counts.orders} orders, ${counts.accepted} accepted`, ok: counts.orders === b.uniqueOrders };
 }
 
 /** Consume and decode every message with the native client, no database: Kafka's limit here. */
-async function kafkaBaseline(): Promise<Result> {
-  const { seconds, messages } = await consumeAndDecode(backlog, `${backlog.tag}-kafka`);
-  return { name: 'native client consume + Avro decode, no database (Kafka limit)', seconds, perSecond: backlog.messages / seconds, check: `${messages} messages` };
+async function kafkaBaseline(run: number, b: Backlog): Promise<Result> {
+  const { seconds, messages } = await consumeAndDecode({ brokers: b.config.kafka.brokers, topic: b.config.kafka.ordersTopic, serde: b.serde, total: b.messages }, `${b.tag}-kafka-${run}`);
+  return { contender: 'kafka', run, messages, seconds, perSecond: b.messages / seconds, check: `${messages} messages`, ok: messages >= b.messages };
 }
 
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const results: Result[] = [];
-if (!only || only === 'processor') results.push(await drainWithChild('processor', '**order-stream processor** (native client, this project)', [...nodeArgs, 'dist/main.js', 'processor']));
-if (!only || only === 'kafkajs') results.push(await drainWithChild('kafkajs', 'KafkaJS eachBatch, same planner and SQL', ['--import', 'tsx', 'bench/peers/kafkajs-processor.ts']));
-if (!only || only === 'copy') results.push(await copyBaseline());
-if (!only || only === 'kafka') results.push(await kafkaBaseline());
-await backlog.pool.end();
+const record = (r: Result) => {
+  results.push(r);
+  log(`  run ${r.run} ${r.contender}: ${Math.round(r.perSecond)} msg/s${r.cpuPerOrderUs !== undefined ? `, ${r.cpuPerOrderUs} µs CPU/msg, RSS ${mb(r.rss!)}` : ''} — ${r.check}`);
+};
+for (let run = 1; run <= runs; run++) {
+  if (only.has('processor')) record(await drainWithChild('processor', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor']));
+  if (only.has('baseline')) record(await drainWithChild('baseline', run, backlog!, [...nodeArgs, BASELINE!, 'processor'], BASELINE_ENV));
+  if (only.has('variant')) record(await drainWithChild('variant', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor'], VARIANT_ENV));
+  if (only.has('kafkajs')) record(await drainWithChild('kafkajs', run, backlog!, ['--import', 'tsx', 'bench/peers/kafkajs-processor.ts']));
+  if (only.has('mixed')) record(await drainWithChild('mixed', run, mixed!, [...nodeArgs, 'dist/main.js', 'processor']));
+  if (only.has('copy')) record(await copyBaseline(run, backlog!));
+  if (only.has('kafka')) record(await kafkaBaseline(run, backlog!));
+}
+await backlog?.pool.end();
+await mixed?.pool.end();
+admin.disconnect();
 
-const ours = results[0]!.perSecond;
+// ---- summary: medians with spread, ratios within a round ----
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), values: xs });
+type Stats = ReturnType<typeof stats>;
+const of = (c: Contender) => results.filter((r) => r.contender === c);
+const fmt = (s: Stats, digits = 0, unit = '') => `${s.median.toFixed(digits)}${unit} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+/** Per round: f(ours, theirs); median over rounds. */
+const ratio = (a: Contender, b: Contender, f: (x: Result, y: Result) => number): Stats | undefined => {
+  const xs: number[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const x = of(a).find((r) => r.run === run);
+    const y = of(b).find((r) => r.run === run);
+    if (x && y) xs.push(f(x, y));
+  }
+  return xs.length ? stats(xs) : undefined;
+};
+
+const summary: Record<string, unknown> = {};
+const rows: string[] = [];
+for (const c of CONTENDERS) {
+  const rs = of(c);
+  if (!rs.length) continue;
+  const rate = stats(rs.map((r) => r.perSecond));
+  const cpu = rs[0]!.cpuPerOrderUs !== undefined ? stats(rs.map((r) => r.cpuPerOrderUs!)) : undefined;
+  const rss = rs[0]!.rss !== undefined ? stats(rs.map((r) => r.rss! / 1048576)) : undefined;
+  const core = rs[0]!.cpuSeconds !== undefined ? stats(rs.map((r) => (100 * r.cpuSeconds!) / r.seconds)) : undefined;
+  const machine = rs[0]!.machineCpu !== undefined ? stats(rs.map((r) => r.machineCpu!)) : undefined;
+  // Thread split, median per thread name, as µs per message.
+  const names = new Set(rs.flatMap((r) => Object.keys(r.threads ?? {})));
+  const split = [...names]
+    .map((n) => [n, median(rs.map((r) => ((r.threads?.[n] ?? 0) * 1e6) / r.messages))] as const)
+    .filter(([, us]) => us >= 0.05)
+    .sort((x, y) => y[1] - x[1])
+    .map(([n, us]) => `${n} ${us.toFixed(1)}`)
+    .join(', ');
+  const heap = rs[0]!.memoryAtPeak?.heap !== undefined ? stats(rs.map((r) => (r.memoryAtPeak?.heap ?? NaN) / 1048576)) : undefined;
+  summary[c] = { label: LABELS[c], heapAtPeakMB: heap, perSecond: rate, cpuPerOrderUs: cpu, rssMB: rss, coreShare: core, machineCpu: machine, threadsUsPerMessage: split, checks: rs.map((r) => r.check), ok: rs.every((r) => r.ok) };
+  rows.push(`| ${LABELS[c]} | ${fmt(rate)} | ${cpu ? fmt(cpu, 2) : '—'} | ${split || '—'} | ${rss ? fmt(rss, 0, ' MB') : '—'}${heap && !Number.isNaN(heap.median) ? ` (V8 heap ${heap.median.toFixed(0)} MB)` : ''} | ${core ? fmt(core, 0, ' %') : '—'} / ${machine ? fmt(machine, 0, ' %') : '—'} | ${rs.every((r) => r.ok) ? '✓ ' : '✗ '}${rs[0]!.check} |`);
+}
+
+const targets: Array<[string, Stats | undefined, (s: Stats) => boolean, string, number]> = [
+  ['processor CPU per message ÷ KafkaJS peer’s', ratio('processor', 'kafkajs', (x, y) => x.cpuPerOrderUs! / y.cpuPerOrderUs!), (s) => s.median <= 0.5, '≤ 0.50×', 2],
+  ['processor messages/s ÷ KafkaJS peer’s', ratio('processor', 'kafkajs', (x, y) => x.perSecond / y.perSecond), (s) => s.median >= 1.25, '≥ 1.25×', 2],
+  ['processor messages/s ÷ COPY limit', ratio('processor', 'copy', (x, y) => x.perSecond / y.perSecond), (s) => s.median >= 0.8, '≥ 0.80', 2],
+  ['processor peak RSS (MB), default settings', of('processor').length ? stats(of('processor').map((r) => r.rss! / 1048576)) : undefined, (s) => s.max <= 200, '≤ 200 MB', 0],
+  ['processor CPU per message ÷ baseline build’s', ratio('processor', 'baseline', (x, y) => x.cpuPerOrderUs! / y.cpuPerOrderUs!), () => true, 'shown', 2],
+  ['processor messages/s ÷ baseline build’s', ratio('processor', 'baseline', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
+  ['variant CPU per message ÷ processor’s', ratio('variant', 'processor', (x, y) => x.cpuPerOrderUs! / y.cpuPerOrderUs!), () => true, 'shown', 2],
+  ['variant messages/s ÷ processor’s', ratio('variant', 'processor', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
+  ['mixed backlog messages/s ÷ creations-only', ratio('mixed', 'processor', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
+];
+summary.targets = Object.fromEntries(targets.map(([name, s, met, goal]) => [name, s ? { ...s, goal, met: met(s) } : undefined]));
+
+const b = backlog ?? mixed!;
+const settings = Object.entries(process.env).filter(([k]) => k.startsWith('PROCESSOR_') || k === 'NODE_OPTIONS').map(([k, v]) => `${k}=${v}`);
+const header = `Backlog: ${b.messages} messages (${orders} events + ~1 % duplicates) per backlog, ${b.products.length} products, ${values.partitions} partitions, stock for 90 % of demand; ${runs} round(s), median (min–max). Processor settings: ${settings.join(' ') || 'defaults'}${nodeArgs.length ? `; node ${nodeArgs.join(' ')}` : ''}.`;
 console.log(`
-Backlog: ${backlog.messages} messages (${backlog.uniqueOrders} orders + ${backlog.messages - backlog.uniqueOrders} duplicate events), ${backlog.products.length} products, ${values.partitions} partitions, stock for 90 % of demand.
+${header}
 
-| contender | messages/s | ${results[0]!.name.replace(/\*/g, '').split(' (')[0]} ÷ contender | time | peak RSS | CPU while draining | result |
+| contender | messages/s | CPU µs per message (in-process) | per thread, µs per message | peak RSS | CPU: in-process (% of a core) / machine | result |
 |---|---|---|---|---|---|---|
-${results.map((r) => `| ${r.name} | ${Math.round(r.perSecond)} | ${(ours / r.perSecond).toFixed(2)}× | ${r.seconds.toFixed(1)} s | ${r.rss ? mb(r.rss) : '—'} | ${r.cpu ?? '—'} | ${r.check} |`).join('\n')}`);
-if (results.some((r) => r.check.startsWith('MISMATCH'))) process.exitCode = 1;
+${rows.join('\n')}
+
+| target | measured (median, min–max over rounds) | goal | status |
+|---|---|---|---|
+${targets.filter(([, s]) => s).map(([name, s, met, goal, d]) => `| ${name} | ${fmt(s!, d)} | ${goal} | ${goal === 'shown' ? '—' : met(s!) ? 'met' : '**missed**'} |`).join('\n')}`);
+
+if (values.json) {
+  mkdirSync(dirname(values.json), { recursive: true });
+  writeFileSync(values.json, JSON.stringify({
+    label: values.label, at: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+    shape: { ...shape, runs, messages: { creations: backlog?.messages, mixed: mixed?.messages } }, settings, nodeArgs, results, summary,
+  }, null, 2));
+  log(`results: ${values.json}`);
+}
+if (results.some((r) => !r.ok)) process.exitCode = 1;

@@ -1,9 +1,12 @@
 // Shared pieces of the benchmarks: a private topic with a produced backlog, the catalog for it,
 // group progress read from Kafka (no load on the database being measured), peak RSS of a child.
+import './stack.js';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { loadConfig, type Config } from '../src/config/index.js';
-import { createAdmin, createConsumer, createProducer, disconnect, type IAdminClient, type Message } from '../src/kafka/clients.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadConfig, SETTINGS, type Config } from '../src/config/index.js';
+
+const DEFAULT_BATCH_MAX_BYTES = Number(SETTINGS.find((s) => s.name === 'PROCESSOR_BATCH_MAX_BYTES')!.default);
+import { createAdmin, createConsumer, createProducer, disconnect, processorConsumerSettings, CONSUME_BATCH, type IAdminClient, type Message } from '../src/kafka/clients.js';
 import { DeliveryTracker } from '../src/kafka/delivery.js';
 import { ensureTopics } from '../src/kafka/topics.js';
 import { createRegistry, registryRest } from '../src/serde/registry.js';
@@ -11,7 +14,7 @@ import { useContract } from '../src/serde/contract.js';
 import { OrderSerde, valueSubject } from '../src/serde/order-serde.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
-import type { OrderCreated } from '../src/domain/order.js';
+import type { OrderCreated, OrderEvent } from '../src/domain/order.js';
 
 export interface Backlog {
   config: Config;
@@ -25,6 +28,8 @@ export interface Backlog {
   stock: number;
   /** Every distinct order produced, in production order (kept only when asked for). */
   orders: OrderCreated[];
+  /** Events by type (duplicates included). */
+  counts: { created: number; cancelled: number; restocked: number };
 }
 
 export interface BacklogOptions {
@@ -39,6 +44,11 @@ export interface BacklogOptions {
   keepOrders?: boolean;
   /** Load the catalog into the default schema (the single-contender benchmarks). */
   loadCatalog?: boolean;
+  /**
+   * Issue 12's mixed backlog: of `orders` events, this share are cancellations of recent orders
+   * (same product key, so behind their creation) and the same share restocks; the rest creations.
+   */
+  mixShare?: number;
 }
 
 export function benchConfig(tag: string, partitions: number): Config {
@@ -69,41 +79,59 @@ export async function produceBacklog(options: BacklogOptions, log: (line: string
 
   const products = Array.from({ length: options.products }, (_, i) => `${tag}-P${String(i).padStart(5, '0')}`);
   const meanQty = 3;
-  const stock = Math.round((options.orders / options.products) * meanQty * options.stockCoverage);
+  const mix = options.mixShare ?? 0;
+  const creates = Math.round(options.orders * (1 - 2 * mix));
+  const stock = Math.round((creates / options.products) * meanQty * options.stockCoverage);
   if (options.loadCatalog !== false) await loadCatalog(pool, products, stock);
   const kept: OrderCreated[] = [];
+  const counts = { created: 0, cancelled: 0, restocked: 0 };
 
   const producer = await createProducer({ brokers: config.kafka.brokers, clientId: 'bench-backlog' }, { 'linger.ms': 20, 'batch.size': 1_000_000, // uncompressed: KafkaJS, a benchmark peer, has no built-in LZ4
     'compression.type': 'none' });
   const delivery = new DeliveryTracker(producer);
   const startedAt = Date.now();
   let sent = 0;
+  let uniqueOrders = 0;
   let window: Promise<unknown>[] = [];
-  const recent: OrderCreated[] = [];
+  const recent: OrderEvent[] = [];
+  const recentOrders: OrderCreated[] = [];
+  const send = (e: OrderEvent) => {
+    window.push(delivery.send({ topic: config.kafka.ordersTopic, key: e.event.productId, value: serde.encode(e) }));
+    sent++;
+    counts[e.type === 'OrderCreated' ? 'created' : e.type === 'OrderCancelled' ? 'cancelled' : 'restocked']++;
+  };
   for (let i = 0; i < options.orders; i++) {
     const productId = products[Math.floor(Math.random() * products.length)]!;
-    const qty = 1 + Math.floor(Math.random() * (2 * meanQty - 1));
-    const order: OrderCreated = { orderId: randomUUID(), userId: `${tag}-u${i % 5000}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: Date.now() };
-    window.push(delivery.send({ topic: config.kafka.ordersTopic, key: productId, value: serde.encode({ type: 'OrderCreated', event: order }) }));
-    sent++;
-    recent.push(order);
-    if (options.keepOrders) kept.push(order);
-    if (Math.random() < options.duplicateRate) {
-      const again = recent[Math.floor(Math.random() * recent.length)]!;
-      window.push(delivery.send({ topic: config.kafka.ordersTopic, key: again.productId, value: serde.encode({ type: 'OrderCreated', event: again }) }));
-      sent++;
+    const r = Math.random();
+    let e: OrderEvent;
+    if (r < mix && recentOrders.length) {
+      const o = recentOrders[Math.floor(Math.random() * recentOrders.length)]!;
+      e = { type: 'OrderCancelled', event: { cancellationId: randomUUID(), orderId: o.orderId, userId: o.userId, productId: o.productId, cancelledAt: Date.now() } };
+    } else if (r < 2 * mix) {
+      e = { type: 'StockAdded', event: { restockId: randomUUID(), productId, add: 1 + Math.floor(Math.random() * 2 * meanQty * 5), addedAt: Date.now() } };
+    } else {
+      const qty = 1 + Math.floor(Math.random() * (2 * meanQty - 1));
+      const order: OrderCreated = { orderId: randomUUID(), userId: `${tag}-u${i % 5000}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: Date.now() };
+      e = { type: 'OrderCreated', event: order };
+      uniqueOrders++;
+      recentOrders.push(order);
+      if (options.keepOrders) kept.push(order);
     }
+    send(e);
+    recent.push(e);
+    if (Math.random() < options.duplicateRate) send(recent[Math.floor(Math.random() * recent.length)]!);
     if (recent.length > 1000) recent.splice(0, 500);
+    if (recentOrders.length > 1000) recentOrders.splice(0, 500);
     if (window.length >= 20_000) {
       await Promise.all(window);
       window = [];
-      if (i % 200_000 < 20_000) log(`  produced ${i + 1} orders`);
+      if (i % 200_000 < 20_000) log(`  produced ${i + 1} events`);
     }
   }
   await Promise.all(window);
   await disconnect(producer);
-  log(`  backlog: ${sent} messages (${options.orders} orders + ${sent - options.orders} duplicates) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-  return { config, tag, pool, serde, messages: sent, uniqueOrders: options.orders, products, stock, orders: kept };
+  log(`  backlog: ${sent} messages (${counts.created} creations incl. duplicates, ${counts.cancelled} cancellations, ${counts.restocked} restocks) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  return { config, tag, pool, serde, messages: sent, uniqueOrders, products, stock, orders: kept, counts };
 }
 
 export async function loadCatalog(pool: Pool, products: string[], stock: number): Promise<void> {
@@ -151,6 +179,32 @@ export function cpuJiffies(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+/**
+ * CPU seconds (user + system) of each thread of a live process, by thread: the main thread as
+ * `main`, the others by name (V8 workers, libuv, librdkafka's `rdk:*`). Threads that ended are
+ * no longer listed, so compare totals with cpuSeconds().
+ */
+export function threadCpu(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
+}
+
 /** CPU seconds (user + system) a live process has used. */
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -158,23 +212,40 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
- * Consumes and decodes the whole backlog with the native client as the processor does
- * (consume(5000), interleaved partition fetches), no database: Kafka's limit on this machine.
+ * Consumes and decodes a whole topic with the native client as the processor does (same consumer
+ * settings, consume(n)), no database: Kafka's limit on this machine. CPU is the whole process's.
  */
-export async function consumeAndDecode(backlog: Backlog, groupId: string): Promise<{ seconds: number; messages: number }> {
-  const consumer = await createConsumer({ brokers: backlog.config.kafka.brokers, groupId }, { 'max.partition.fetch.bytes': 65536 });
+export async function consumeAndDecode(
+  source: { brokers: string; topic: string; serde: OrderSerde; total: number },
+  groupId: string,
+): Promise<{ seconds: number; messages: number; cpuSeconds: number; threads: Record<string, number> }> {
+  const consumer = await createConsumer({ brokers: source.brokers, groupId }, processorConsumerSettings(DEFAULT_BATCH_MAX_BYTES));
   consumer.setDefaultConsumeTimeout(20);
-  consumer.subscribe([backlog.config.kafka.ordersTopic]);
+  consumer.subscribe([source.topic]);
   let seen = 0;
   let startedAt = 0;
-  while (seen < backlog.messages) {
-    const messages = await new Promise<Message[]>((resolve, reject) => consumer.consume(5000, (err, m) => (err ? reject(err) : resolve(m))));
-    if (messages.length && !startedAt) startedAt = performance.now();
-    await backlog.serde.prepare(messages.map((m) => m.value!));
-    for (const m of messages) backlog.serde.decode(m.value!);
+  let cpuAt = process.cpuUsage();
+  let threadsAt = new Map<string, number>();
+  while (seen < source.total) {
+    const messages = await new Promise<Message[]>((resolve, reject) => consumer.consume(CONSUME_BATCH, (err, m) => (err ? reject(err) : resolve(m))));
+    if (messages.length && !startedAt) {
+      startedAt = performance.now();
+      cpuAt = process.cpuUsage();
+      threadsAt = threadCpu(process.pid);
+    }
+    await source.serde.prepare(messages.map((m) => m.value!));
+    for (const m of messages) source.serde.decode(m.value!);
     seen += messages.length;
   }
   const seconds = (performance.now() - startedAt) / 1000;
+  const cpu = process.cpuUsage(cpuAt);
+  const threads: Record<string, number> = {};
+  for (const [name, s] of threadCpu(process.pid)) threads[name] = +(s - (threadsAt.get(name) ?? 0)).toFixed(2);
   await disconnect(consumer);
-  return { seconds, messages: seen };
+  return { seconds, messages: seen, cpuSeconds: (cpu.user + cpu.system) / 1e6, threads };
 }
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};

@@ -64,6 +64,28 @@ export async function createConsumer(options: KafkaOptions & { groupId: string }
   return connect(consumer, 30_000);
 }
 
+/** Messages asked of the binding per consume() call by the benchmarks' Kafka-limit row. */
+export const CONSUME_BATCH = 5000;
+
+/**
+ * The processor's consumer tuning (also used by the benchmarks' Kafka-limit row, so both consume
+ * alike). Prefetch is bounded so memory stays flat however large the backlog; see BENCHMARKS.md.
+ */
+export function processorConsumerSettings(batchMaxBytes: number): ConsumerGlobalConfig {
+  return {
+    // Bounded prefetch: memory stays flat however large the backlog. librdkafka keeps an op of a
+    // few hundred bytes per queued message on top of the fetched bytes, so 2 MiB of ~110-byte
+    // orders is ~20,000 messages (~0.2 s of draining) — enough to never starve the lanes, a
+    // quarter of the RSS the earlier 8 MiB cost (BENCHMARKS.md, "RSS").
+    'queued.max.messages.kbytes': 2048,
+    'fetch.max.bytes': Math.min(batchMaxBytes, 1_048_576),
+    // Small per-partition fetches interleave partitions in the local queue, so one poll holds
+    // several partitions and the apply lanes get comparable shares.
+    'max.partition.fetch.bytes': 65536,
+    'fetch.wait.max.ms': 100,
+  };
+}
+
 export function createAdmin(options: KafkaOptions): IAdminClient {
   return Kafka.AdminClient.create(base(options));
 }

@@ -69,10 +69,8 @@ export interface Plan {
   stockChange: Map<string, number>;
 }
 
-/** An order as this batch sees it: a stored one, or one of its own rows. */
-interface InView extends StoredOrder {
-  row: OrderRow | undefined;
-}
+/** An order as this batch sees it: a stored one (its status changes when the batch cancels it). */
+type InView = StoredOrder;
 
 /**
  * First come, first served per product: an order is ACCEPTED when its product exists, its
@@ -84,6 +82,9 @@ export function plan(batch: readonly BatchEvent[], state: State): Plan {
   const left = new Map<string, number>();
   for (const [id, product] of state.catalog) left.set(id, product.stock);
   const seen = new Set<string>();
+  // Orders this batch creates, by id: the row itself is what a later cancellation reads and changes
+  // (no second object per order); inView holds the stored orders a cancellation touched.
+  const rows = new Map<string, OrderRow>();
   const inView = new Map<string, InView>();
   const result: Plan = { verdicts: [], orderRows: [], cancelRows: [], restockRows: [], stockChange: new Map() };
   const change = (productId: string, by: number) => {
@@ -119,7 +120,7 @@ export function plan(batch: readonly BatchEvent[], state: State): Plan {
     else if (left.get(order.productId)! < order.qty) reason = 'OUT_OF_STOCK';
     const row: OrderRow = { order, partition: source.partition, offset: source.offset, status: reason ? 'REJECTED' : 'ACCEPTED', reason, cancellation: null };
     result.orderRows.push(row);
-    inView.set(id, { userId: order.userId, productId: order.productId, qty: order.qty, status: row.status, cancellationId: null, row });
+    rows.set(id, row);
     if (reason) return void result.verdicts.push({ id, outcome: 'REJECTED', reason });
     change(order.productId, -order.qty);
     result.verdicts.push({ id, outcome: 'ACCEPTED' });
@@ -127,25 +128,28 @@ export function plan(batch: readonly BatchEvent[], state: State): Plan {
 
   function cancel(c: OrderCancelled): void {
     const id = c.cancellationId;
-    const stored = state.orders.get(c.orderId);
-    const target = inView.get(c.orderId) ?? (stored ? { ...stored, row: undefined } : undefined);
+    const row = rows.get(c.orderId);
+    const target = row ? targetOf(row) : (inView.get(c.orderId) ?? state.orders.get(c.orderId));
     // Another user's order, or one of another product, is unknown to this user: say nothing more.
     if (!target || target.userId !== c.userId || target.productId !== c.productId) return void result.verdicts.push({ id, outcome: 'REFUSED', reason: 'UNKNOWN_ORDER' });
     if (target.status === 'CANCELLED') {
       return void result.verdicts.push(target.cancellationId === id ? { id, outcome: 'DUPLICATE' } : { id, outcome: 'REFUSED', reason: 'ALREADY_CANCELLED' });
     }
     if (target.status === 'REJECTED') return void result.verdicts.push({ id, outcome: 'REFUSED', reason: 'NOT_ACCEPTED' });
-    target.status = 'CANCELLED';
-    target.cancellationId = id;
-    inView.set(c.orderId, target);
-    if (target.row) {
-      target.row.status = 'CANCELLED';
-      target.row.cancellation = { cancellationId: id, cancelledAt: c.cancelledAt };
+    if (row) {
+      row.status = 'CANCELLED';
+      row.cancellation = { cancellationId: id, cancelledAt: c.cancelledAt };
     } else {
+      inView.set(c.orderId, { ...target, status: 'CANCELLED', cancellationId: id });
       result.cancelRows.push({ orderId: c.orderId, cancellationId: id, cancelledAt: c.cancelledAt });
     }
     change(c.productId, target.qty);
     result.verdicts.push({ id, outcome: 'CANCELLED' });
+  }
+
+  function targetOf(row: OrderRow): InView {
+    const o = row.order;
+    return { userId: o.userId, productId: o.productId, qty: o.qty, status: row.status, cancellationId: row.cancellation?.cancellationId ?? null };
   }
 
   function restock(s: StockAdded, source: Source): void {

@@ -7,12 +7,12 @@
 // Offsets are committed per batch, only after its database commit and after its dead letters are
 // acknowledged, so a crash anywhere replays — and replays change nothing, because the apply step
 // recognises event ids already stored. Memory is bounded: the fetch loop waits while any lane
-// holds more than two batches. What to do with the messages is the topology's (topology.ts,
+// holds a full batch besides the one it applies. What to do with the messages is the topology's (topology.ts,
 // plan.ts); this file only moves them.
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { Pool } from '../db/pool.js';
-import { createConsumer, disconnect, CODES, type KafkaConsumer, type Message, type LibrdKafkaError } from '../kafka/clients.js';
+import { createConsumer, disconnect, processorConsumerSettings, CODES, type KafkaConsumer, type Message, type LibrdKafkaError } from '../kafka/clients.js';
 import type { DeliveryTracker } from '../kafka/delivery.js';
 import type { OrderSerde } from '../serde/order-serde.js';
 import { applyBatch, type Applied } from './apply.js';
@@ -50,8 +50,13 @@ export interface BatchSummary {
 
 interface RoutedBatch extends Routed {
   id: number;
-  messages: Message[];
+  /** How many messages the batch holds. */
+  size: number;
+  /** The offsets to commit once it is applied: the next offset of each of its partitions. */
+  offsets: TopicPartitionOffset[];
 }
+
+type TopicPartitionOffset = { topic: string; partition: number; offset: number };
 
 const partitionKey = (m: { topic: string; partition: number }) => `${m.topic}/${m.partition}`;
 
@@ -78,13 +83,7 @@ export class Processor {
       { brokers: config.kafka.brokers, security: config.kafka.security, groupId: config.kafka.groupId, clientId: 'order-stream-processor' },
       {
         'rebalance_cb': true,
-        // Bounded prefetch: memory stays flat however large the backlog.
-        'queued.max.messages.kbytes': 8192,
-        'fetch.max.bytes': config.processor.batchMaxBytes,
-        // Small per-partition fetches interleave partitions in the local queue, so one poll holds
-        // several partitions and the apply lanes get comparable shares.
-        'max.partition.fetch.bytes': 65536,
-        'fetch.wait.max.ms': 100,
+        ...processorConsumerSettings(config.processor.batchMaxBytes),
         // A long database outage keeps us retrying one batch; stay in the group meanwhile.
         'max.poll.interval.ms': 600_000,
         // A crashed replica's partitions move to the others after 10 s rather than the default 45 s.
@@ -168,7 +167,9 @@ export class Processor {
     this.pending = Array.from({ length: lanes }, () => []);
     this.busy = Array.from({ length: lanes }, () => undefined);
     while (!this.stopping) {
-      if (this.pending.some((lane) => lane.length >= 2 * batchMaxMessages)) {
+      // One batch waiting per lane is enough to start it the moment the lane is free; more only
+      // ages in the heap (promoted by the GC, then RSS) — see BENCHMARKS.md, "RSS".
+      if (this.pending.some((lane) => lane.length >= batchMaxMessages)) {
         await new Promise<void>((resolve) => this.laneFreed.push(resolve));
         continue;
       }
@@ -190,12 +191,15 @@ export class Processor {
   private pump(consumer: KafkaConsumer, lane: number): void {
     if (this.busy[lane] || this.stopping || this.pending[lane]!.length === 0) return;
     const { batchMaxMessages, batchMaxBytes } = this.deps.config.processor;
-    const messages = take(this.pending[lane]!, batchMaxMessages, batchMaxBytes);
+    let messages: Message[] | undefined = take(this.pending[lane]!, batchMaxMessages, batchMaxBytes);
     this.busy[lane] = (async () => {
       try {
-        const batch = await this.route(messages);
+        const batch = await this.route(messages!);
+        // The binding's message objects (two Buffers each) are not needed past routing: letting
+        // them go now, rather than after the database commit, keeps them out of the old generation.
+        messages = undefined;
         await this.apply(batch);
-        this.commit(consumer, messages);
+        this.commit(consumer, batch.offsets);
       } catch (err) {
         if (err instanceof Stopped) {
           this.deps.log.warn({ lane }, 'stopped with a batch not applied; it will be redelivered');
@@ -217,7 +221,7 @@ export class Processor {
     const { serde } = this.deps;
     const id = ++this.batchNo;
     await retryTransient(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), this.retry('schema lookup', id));
-    return { id, messages, ...route(messages, (value) => serde.decode(value)) };
+    return { id, size: messages.length, offsets: nextOffsets(messages), ...route(messages, (value) => serde.decode(value)) };
   }
 
   /** Dead letters acknowledged, then the events applied in one transaction. */
@@ -230,8 +234,8 @@ export class Processor {
     const started = process.hrtime.bigint();
     const applied = batch.events.length ? await retryTransient(() => applyBatch(pool, batch.events), this.retry('batch apply', batch.id)) : undefined;
     const applySeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    log.debug({ batchId: batch.id, messages: batch.messages.length, inserted: applied?.inserted ?? 0, applySeconds }, 'batch applied');
-    this.deps.onBatch?.({ messages: batch.messages.length, events: batch.events, applied, deadLetters: batch.deadLetters.length, applySeconds });
+    log.debug({ batchId: batch.id, messages: batch.size, inserted: applied?.inserted ?? 0, applySeconds }, 'batch applied');
+    this.deps.onBatch?.({ messages: batch.size, events: batch.events, applied, deadLetters: batch.deadLetters.length, applySeconds });
   }
 
   private retry(what: string, batchId: number) {
@@ -246,10 +250,7 @@ export class Processor {
   }
 
   /** Commits the next offset of every partition in the batch. */
-  private commit(consumer: KafkaConsumer, messages: Message[]): void {
-    const next = new Map<string, { topic: string; partition: number; offset: number }>();
-    for (const m of messages) next.set(`${m.topic}/${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
-    const offsets = [...next.values()];
+  private commit(consumer: KafkaConsumer, offsets: TopicPartitionOffset[]): void {
     try {
       // Async is safe: a lost commit only means a replay, and replays change nothing.
       if (this.stopping) consumer.commitSync(offsets);
@@ -259,4 +260,23 @@ export class Processor {
       this.deps.log.warn({ err: (err as Error).message }, 'offset commit failed');
     }
   }
+}
+
+/** The next offset of each partition the messages come from (what a commit stores). */
+function nextOffsets(messages: readonly Message[]): TopicPartitionOffset[] {
+  // No object or string per message: this runs for every message the processor reads.
+  const next = new Map<string, Map<number, number>>();
+  let topic: string | undefined;
+  let partitions: Map<number, number> | undefined;
+  for (const m of messages) {
+    if (m.topic !== topic || !partitions) {
+      topic = m.topic;
+      partitions = next.get(topic) ?? new Map<number, number>();
+      next.set(topic, partitions);
+    }
+    partitions.set(m.partition, m.offset + 1);
+  }
+  const offsets: TopicPartitionOffset[] = [];
+  for (const [t, byPartition] of next) for (const [partition, offset] of byPartition) offsets.push({ topic: t, partition, offset });
+  return offsets;
 }

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import type { SchemaRegistry } from './registry.js';
-import { frame, payloadOf, schemaIdOf } from './wire.js';
+import { frame, payloadOf, schemaIdOf, HEADER_BYTES } from './wire.js';
 import type { EventType, OrderEvent } from '../domain/order.js';
 
 const schemaText = (file: string) => readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8');
@@ -43,6 +43,10 @@ export class OrderSerde {
   private readonly readerType: avro.Type;
   private readonly resolvers = new Map<number, Resolver | UnknownSchemaError>();
   private schemaId = -1;
+  /** The union's records by branch index, read directly when the writer schema is ours. */
+  private readonly branches: ReadonlyArray<{ type: EventType; record: avro.Type }>;
+  /** Writer schema ids whose schema is exactly ours (besides the registered one). */
+  private readonly sameAsOurs = new Set<number>();
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -54,6 +58,8 @@ export class OrderSerde {
     // The top-level union of records is wrapped — a value is { '<full record name>': record }, which
     // names the event type — while a nullable field inside a record stays a plain value or null.
     this.readerType = avro.Type.forSchema(JSON.parse(schema) as avro.Schema, { wrapUnions: 'auto' });
+    const union = (this.readerType as unknown as { types?: avro.Type[] }).types ?? [];
+    this.branches = union.map((record) => ({ type: record.name!.slice(NAMESPACE.length) as EventType, record }));
   }
 
   /** The subject this serde's contract lives under (TopicNameStrategy). */
@@ -99,9 +105,30 @@ export class OrderSerde {
     for (const id of missing) this.resolvers.set(id, await this.resolverFor(id));
   }
 
-  /** Throws WireFormatError, UnknownSchemaError or AvroDecodeError for messages that can never be read. */
+  /**
+   * Throws WireFormatError, UnknownSchemaError or AvroDecodeError for messages that can never be read.
+   *
+   * Hot path (every message the processor reads): when the writer schema is ours, the union's
+   * branch index (one zigzag byte: 0, 2, 4…) picks the record type, which reads the payload in
+   * place — no payload slice, no resolver, no union wrapper object; one record and one event
+   * object per message. Any other writer schema goes through its resolver.
+   */
   decode(message: Buffer): OrderEvent {
     const id = schemaIdOf(message);
+    if (id === this.schemaId || this.sameAsOurs.has(id)) {
+      const tag = message[HEADER_BYTES];
+      const branch = tag !== undefined && tag < 0x80 && (tag & 1) === 0 ? this.branches[tag >> 1] : undefined;
+      if (branch) {
+        let decoded: { value: unknown; offset: number };
+        try {
+          decoded = branch.record.decode(message, HEADER_BYTES + 1);
+        } catch (err) {
+          throw new AvroDecodeError(`not a record of schema ${id}: ${(err as Error).message}`);
+        }
+        if (decoded.offset < 0) throw new AvroDecodeError(`not a record of schema ${id}: truncated buffer`);
+        return { type: branch.type, event: decoded.value } as OrderEvent;
+      }
+    }
     const resolver = this.resolvers.get(id);
     if (resolver === undefined) throw new Error(`schema ${id} not prepared: call prepare() first`);
     if (resolver instanceof UnknownSchemaError) throw resolver;
@@ -122,6 +149,7 @@ export class OrderSerde {
       const writer = await this.registry.getSchema(id);
       // The registry client parses Avro schemas with the same avsc, so the writer is an avsc Type.
       const writerType = avro.Type.forSchema((writer as unknown as avro.Type).schema() as avro.Schema);
+      if (writerType.equals(this.readerType)) this.sameAsOurs.add(id);
       return this.readerType.createResolver(writerType);
     } catch (err) {
       const status = (err as { status?: number }).status;
