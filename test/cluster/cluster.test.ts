@@ -121,7 +121,9 @@ describe(`three-broker cluster (${full ? 'full' : 'short'})`, function () {
     expect(processors.map((p) => p.process.exitCode), 'processors still running').to.deep.equal([null, null]);
   });
 
-  it('a rolling restart of all three brokers, one at a time', async () => {
+  // Full runs only (npm run test:chaos:cluster): npm test keeps the leader kill and two-down
+  // scenarios, so .ci/run stays within its time budget; RELIABILITY.md reports all three.
+  (full ? it : it.skip)('a rolling restart of all three brokers, one at a time', async () => {
     const { initial, processors, load, user } = await underLoad();
     const perNode: number[] = [];
     for (const node of NODES) {

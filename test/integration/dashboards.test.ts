@@ -309,10 +309,10 @@ describe('Grafana dashboards', () => {
         ['order-stream-overview.json', 'DLQ rate', 'A'],
         ['order-stream-overview.json', 'DLQ rate', 'B'],
         ['order-stream-processor.json', 'Dead letters', 'A'],
-        ['order-stream-processor.json', 'Messages by outcome', 'A'],
+        ['order-stream-processor.json', 'Events by type and outcome', 'A'],
       ] as const) {
         const series = await rangeOf(find(file, title, refId));
-        const dlq = title === 'Messages by outcome' ? series.filter((s) => s.metric.outcome === 'dlq') : series;
+        const dlq = title === 'Events by type and outcome' ? series.filter((s) => s.metric.outcome === 'dlq') : series;
         const name = `${file} "${title}" ${refId}`;
         expect(peak(between(dlq, events.start!, events.dlqInjected! - SCRAPE_S)), `${name} before the injection`).to.equal(0);
         expect(peak(between(dlq, events.dlqInjected!, events.dlqCounted! + RATE_S + SCRAPE_S)), `${name} after the injection`).to.be.greaterThan(0);
