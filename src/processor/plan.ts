@@ -69,9 +69,6 @@ export interface Plan {
   stockChange: Map<string, number>;
 }
 
-/** An order as this batch sees it: a stored one (its status changes when the batch cancels it). */
-type InView = StoredOrder;
-
 /**
  * First come, first served per product: an order is ACCEPTED when its product exists, its
  * unitPrice is the catalog's, and the stock left after the events before it covers its qty.
@@ -85,7 +82,8 @@ export function plan(batch: readonly BatchEvent[], state: State): Plan {
   // Orders this batch creates, by id: the row itself is what a later cancellation reads and changes
   // (no second object per order); inView holds the stored orders a cancellation touched.
   const rows = new Map<string, OrderRow>();
-  const inView = new Map<string, InView>();
+  // Stored orders this batch cancelled, as they are now.
+  const inView = new Map<string, StoredOrder>();
   const result: Plan = { verdicts: [], orderRows: [], cancelRows: [], restockRows: [], stockChange: new Map() };
   const change = (productId: string, by: number) => {
     left.set(productId, (left.get(productId) ?? 0) + by);
@@ -147,7 +145,7 @@ export function plan(batch: readonly BatchEvent[], state: State): Plan {
     result.verdicts.push({ id, outcome: 'CANCELLED' });
   }
 
-  function targetOf(row: OrderRow): InView {
+  function targetOf(row: OrderRow): StoredOrder {
     const o = row.order;
     return { userId: o.userId, productId: o.productId, qty: o.qty, status: row.status, cancellationId: row.cancellation?.cancellationId ?? null };
   }

@@ -7,10 +7,10 @@ import { expect } from 'chai';
 import avro from 'avsc';
 import Kafka from '@confluentinc/kafka-javascript';
 import { testBed, putProducts, produceAll, orderMessage, makeOrder, eventually, totals, type TestBed } from '../support/fixtures.js';
-import { envFor, spawnRole, type Child } from '../support/child.js';
+import type { Child } from '../support/child.js';
 import { answered, startLoad } from '../support/load.js';
 import { awaitInvariants } from '../support/invariants.js';
-import { expectHealthy, expectNoServerErrors, full, readyz, recovers, Report, scale, sleep } from '../support/scenario.js';
+import { expectHealthy, expectNoServerErrors, full, readyz, recovers, Report, scale, sleep, replicaSpawner, scenarioCatalog, scenarioProducts } from '../support/scenario.js';
 import { startRetryingClients } from '../support/retrying-clients.js';
 import { topicCopies } from '../support/topic-copies.js';
 import { startKafka, stopKafka, startPostgres, stopPostgres } from '../support/stack-control.js';
@@ -25,14 +25,9 @@ describe(`chaos (${full ? 'full' : 'short'})`, function () {
   this.timeout(scale(300_000, 1_800_000));
   let bed: TestBed;
   const children: Child[] = [];
-  const products = (tag: string) => Array.from({ length: 20 }, (_, i) => `${tag}-P${i}`);
-  const catalog = (tag: string, stock: number) => Object.fromEntries(products(tag).map((p) => [p, stock]));
-
-  async function spawn(role: 'api' | 'processor', name: string, extra: Record<string, string> = {}): Promise<Child & { port: number }> {
-    const child = spawnRole(role, envFor(bed.config, extra), `${bed.tag}-${name}`);
-    children.push(child);
-    return Object.assign(child, { port: await child.started });
-  }
+  const products = scenarioProducts;
+  const catalog = scenarioCatalog;
+  const spawn = replicaSpawner(() => bed, children);
 
   beforeEach(async () => {
     bed = await testBed(6);

@@ -5,13 +5,13 @@
 import { expect } from 'chai';
 import { Kafka as KafkaJS, ConfigResourceTypes, logLevel } from 'kafkajs';
 import { testBed, putProducts, totals, type TestBed } from '../support/fixtures.js';
-import { envFor, spawnRole, type Child } from '../support/child.js';
+import type { Child } from '../support/child.js';
 import { startLoad, type LoadResult } from '../support/load.js';
 import { awaitInvariants } from '../support/invariants.js';
 import { topicCopies } from '../support/topic-copies.js';
 import { killKafkaNode, startKafkaNode, stopKafkaNode } from '../support/stack-control.js';
 import { awaitFullIsr, busiestLeader, partitionStates } from '../support/partitions.js';
-import { expectHealthy, expectNoServerErrors, full, recovers, Report, scale, sleep } from '../support/scenario.js';
+import { expectHealthy, expectNoServerErrors, full, recovers, Report, scale, sleep, replicaSpawner, scenarioCatalog, scenarioProducts } from '../support/scenario.js';
 import { eventually } from '../support/eventually.js';
 import { createAdmin } from '../../src/kafka/clients.js';
 
@@ -22,14 +22,9 @@ describe(`three-broker cluster (${full ? 'full' : 'short'})`, function () {
   this.timeout(scale(600_000, 1_800_000));
   let bed: TestBed;
   const children: Child[] = [];
-  const products = (tag: string) => Array.from({ length: 20 }, (_, i) => `${tag}-P${i}`);
-  const catalog = (tag: string, stock: number) => Object.fromEntries(products(tag).map((p) => [p, stock]));
-
-  async function spawn(role: 'api' | 'processor', name: string, extra: Record<string, string> = {}): Promise<Child & { port: number }> {
-    const child = spawnRole(role, envFor(bed.config, extra), `${bed.tag}-${name}`);
-    children.push(child);
-    return Object.assign(child, { port: await child.started });
-  }
+  const products = scenarioProducts;
+  const catalog = scenarioCatalog;
+  const spawn = replicaSpawner(() => bed, children);
 
   /** Two api and two processor replicas, the catalog loaded, load running and acknowledged. */
   async function underLoad(extra: Record<string, string> = {}) {

@@ -4,6 +4,8 @@ import { expect } from 'chai';
 import type { Verdict } from './invariants.js';
 import { answered, type Load, type LoadResult } from './load.js';
 import { eventually } from './eventually.js';
+import { envFor, spawnRole, type Child } from './child.js';
+import type { TestBed } from './fixtures.js';
 
 export const full = process.env.CHAOS === 'full';
 export const scale = <T>(short: T, long: T): T => (full ? long : short);
@@ -51,4 +53,17 @@ export async function readyz(port: number) {
   const response = await fetch(`http://127.0.0.1:${port}/readyz`);
   const body = (await response.json()) as { failing?: string[]; checks: Record<string, string> };
   return { httpStatus: response.status, failing: body.failing ?? [], checks: body.checks };
+}
+
+/** The 20 products a scenario orders from, and a catalog of them with `stock` each. */
+export const scenarioProducts = (tag: string) => Array.from({ length: 20 }, (_, i) => `${tag}-P${i}`);
+export const scenarioCatalog = (tag: string, stock: number) => Object.fromEntries(scenarioProducts(tag).map((p) => [p, stock]));
+
+/** Starts role replicas as child processes of the bed's config, remembered in `children` for cleanup. */
+export function replicaSpawner(bed: () => TestBed, children: Child[]) {
+  return async (role: 'api' | 'processor', name: string, extra: Record<string, string> = {}): Promise<Child & { port: number }> => {
+    const child = spawnRole(role, envFor(bed().config, extra), `${bed().tag}-${name}`);
+    children.push(child);
+    return Object.assign(child, { port: await child.started });
+  };
 }
