@@ -1,9 +1,15 @@
 // Factories for the native (librdkafka) clients. Every role connects through here, so the settings
 // that matter for correctness — idempotent acks=all producing, manual offsets — live in one place.
 import Kafka from '@confluentinc/kafka-javascript';
-import type { ConsumerGlobalConfig, KafkaConsumer, Producer, ProducerGlobalConfig, ProducerTopicConfig, IAdminClient, GlobalConfig } from '@confluentinc/kafka-javascript';
+import type { Assignment, ConsumerGlobalConfig, KafkaConsumer as BindingConsumer, Producer, ProducerGlobalConfig, ProducerTopicConfig, IAdminClient, GlobalConfig } from '@confluentinc/kafka-javascript';
 
-export type { KafkaConsumer, Producer, IAdminClient, Message, LibrdKafkaError } from '@confluentinc/kafka-javascript';
+export type { Producer, IAdminClient, Message, LibrdKafkaError, Assignment } from '@confluentinc/kafka-javascript';
+
+/** The binding's consumer, with the cooperative-rebalancing calls it has but does not declare. */
+export type KafkaConsumer = BindingConsumer & {
+  incrementalAssign(partitions: Assignment[]): void;
+  incrementalUnassign(partitions: Assignment[]): void;
+};
 export const CODES = Kafka.CODES.ERRORS;
 
 export interface KafkaOptions {
@@ -23,7 +29,7 @@ function base(options: KafkaOptions): GlobalConfig {
   };
 }
 
-function connect<T extends Producer | KafkaConsumer>(client: T, timeoutMs: number): Promise<T> {
+function connect<T extends Producer | BindingConsumer>(client: T, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     client.connect({ timeout: timeoutMs }, (err) => (err ? reject(err) : resolve(client)));
   });
@@ -60,7 +66,7 @@ export async function createConsumer(options: KafkaOptions & { groupId: string }
       ...overrides,
     },
     { 'auto.offset.reset': 'earliest' },
-  );
+  ) as KafkaConsumer;
   return connect(consumer, 30_000);
 }
 
@@ -91,7 +97,7 @@ export function createAdmin(options: KafkaOptions): IAdminClient {
 }
 
 /** Producers flush first (up to timeoutMs); consumers leave their group. */
-export function disconnect(client: Producer | KafkaConsumer, timeoutMs = 10_000): Promise<void> {
+export function disconnect(client: Producer | BindingConsumer, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
     if (!client.isConnected()) return resolve();
     if (client instanceof Kafka.Producer) client.disconnect(timeoutMs, () => resolve());

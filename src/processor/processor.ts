@@ -7,12 +7,14 @@
 // Offsets are committed per batch, only after its database commit and after its dead letters are
 // acknowledged, so a crash anywhere replays — and replays change nothing, because the apply step
 // recognises event ids already stored. Memory is bounded: the fetch loop waits while any lane
-// holds a full batch besides the one it applies. What to do with the messages is the topology's (topology.ts,
+// holds a full batch besides the one it applies. A revoked partition's messages are dropped, and
+// the revocation waits for the consume call in flight (rebalances.ts), so nothing is committed
+// past a message this replica dropped. What to do with the messages is the topology's (topology.ts,
 // plan.ts); this file only moves them.
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { Pool } from '../db/pool.js';
-import { createConsumer, disconnect, processorConsumerSettings, CODES, type KafkaConsumer, type Message, type LibrdKafkaError } from '../kafka/clients.js';
+import { createConsumer, disconnect, processorConsumerSettings, CODES, type Assignment, type KafkaConsumer, type Message, type LibrdKafkaError } from '../kafka/clients.js';
 import type { DeliveryTracker } from '../kafka/delivery.js';
 import type { OrderSerde } from '../serde/order-serde.js';
 import { applyBatch, type Applied } from './apply.js';
@@ -21,6 +23,7 @@ import { route, type Routed } from './topology.js';
 import { take } from './batching.js';
 import type { BatchEvent } from './plan.js';
 import { retryTransient, Stopped } from './retry.js';
+import { Rebalances, partitionKey } from './rebalances.js';
 
 export interface ProcessorDeps {
   config: Config;
@@ -58,14 +61,14 @@ interface RoutedBatch extends Routed {
 
 type TopicPartitionOffset = { topic: string; partition: number; offset: number };
 
-const partitionKey = (m: { topic: string; partition: number }) => `${m.topic}/${m.partition}`;
 
 export class Processor {
   private consumer: KafkaConsumer | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
   private joined = false;
-  private readonly assignment = new Set<string>();
+  /** Revocations must wait for the consume call in flight: see rebalances.ts. */
+  private readonly rebalances = new Rebalances<Assignment>();
   private batchNo = 0;
   /** Messages dealt to each lane and not yet taken into a batch. */
   private pending: Message[][] = [];
@@ -82,7 +85,9 @@ export class Processor {
     const consumer = await createConsumer(
       { brokers: config.kafka.brokers, security: config.kafka.security, groupId: config.kafka.groupId, clientId: 'order-stream-processor' },
       {
-        'rebalance_cb': true,
+        // We assign and unassign ourselves (onRebalance): a revocation has to wait for the
+        // consume call in flight, whose messages for the revoked partitions are stale.
+        'rebalance_cb': (err: LibrdKafkaError, partitions: Assignment[]) => this.onRebalance(err, partitions),
         ...processorConsumerSettings(config.processor.batchMaxBytes),
         // A long database outage keeps us retrying one batch; stay in the group meanwhile.
         'max.poll.interval.ms': 600_000,
@@ -91,21 +96,9 @@ export class Processor {
         'heartbeat.interval.ms': 2_000,
       },
     );
-    consumer.on('rebalance', (err: LibrdKafkaError, partitions) => {
-      this.joined = true;
-      const keys = partitions.map((p) => `${p.topic}/${p.partition}`);
-      if (err.code === CODES.ERR__ASSIGN_PARTITIONS) keys.forEach((k) => this.assignment.add(k));
-      else if (err.code === CODES.ERR__REVOKE_PARTITIONS) {
-        keys.forEach((k) => this.assignment.delete(k));
-        // Not ours any more: their new owner replays them from the last committed offset.
-        const revoked = new Set(keys);
-        this.pending = this.pending.map((lane) => lane.filter((m) => !revoked.has(partitionKey(m))));
-      }
-      log.info({ event: err.code === CODES.ERR__ASSIGN_PARTITIONS ? 'assigned' : 'revoked', partitions: keys }, 'rebalance');
-    });
+    this.consumer = consumer;
     consumer.setDefaultConsumeTimeout(config.processor.batchWaitMs);
     consumer.subscribe([config.kafka.ordersTopic]);
-    this.consumer = consumer;
     this.loop = this.run(consumer).catch((err: Error) => {
       // Not a bad message (those go to the DLQ) nor a transient failure (retried): a bug.
       log.fatal({ err }, 'processor failed');
@@ -114,13 +107,49 @@ export class Processor {
     });
   }
 
+  /** Cooperative rebalancing (createConsumer): partitions come and go a few at a time. */
+  private onRebalance(err: LibrdKafkaError, partitions: Assignment[]): void {
+    const consumer = this.consumer;
+    if (!consumer) return;
+    this.joined = true;
+    const assigned = err.code === CODES.ERR__ASSIGN_PARTITIONS;
+    this.deps.log.info({ event: assigned ? 'assigned' : 'revoked', partitions: partitions.map(partitionKey) }, 'rebalance');
+    try {
+      if (assigned) {
+        this.rebalances.assigned(partitions);
+        consumer.incrementalAssign(partitions);
+      } else if (err.code === CODES.ERR__REVOKE_PARTITIONS) {
+        const revoked = new Set(partitions.map(partitionKey));
+        this.pending = this.pending.map((lane) => lane.filter((m) => !revoked.has(partitionKey(m))));
+        const now = this.rebalances.revoked(partitions);
+        if (now.length) consumer.incrementalUnassign(now);
+      }
+    } catch (e) {
+      // Only when the consumer is closing: there is nothing left to assign.
+      if (consumer.isConnected()) this.deps.log.warn({ err: (e as Error).message }, 'rebalance failed');
+    }
+  }
+
+  /** The messages of a consume call that are still ours; carries out a revocation held back. */
+  private keepCurrent(consumer: KafkaConsumer, messages: Message[]): Message[] {
+    const { kept, unassign } = this.rebalances.returned(messages);
+    if (unassign.length === 0) return kept;
+    if (kept.length < messages.length) this.deps.log.info({ dropped: messages.length - kept.length }, 'dropped messages fetched before a revocation');
+    try {
+      consumer.incrementalUnassign(unassign);
+    } catch (e) {
+      if (consumer.isConnected()) this.deps.log.warn({ err: (e as Error).message }, 'unassign failed');
+    }
+    return kept;
+  }
+
   /** Ready once the consumer has joined its group (with or without partitions). */
   get ready(): boolean {
     return this.joined && !this.stopping && !this.failed;
   }
 
   get assignedPartitions(): string[] {
-    return [...this.assignment].sort();
+    return this.rebalances.assignment;
   }
 
   /**
@@ -174,12 +203,14 @@ export class Processor {
         continue;
       }
       let messages: Message[] = [];
+      this.rebalances.consuming();
       try {
         messages = await this.consume(consumer);
       } catch (err) {
         this.deps.log.warn({ err: (err as Error).message }, 'consume failed, retrying');
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
+      messages = this.keepCurrent(consumer, messages);
       for (const message of messages) this.pending[message.partition % lanes]!.push(message);
       for (let lane = 0; lane < lanes; lane++) this.pump(consumer, lane);
     }
