@@ -77,6 +77,8 @@ interface Result {
   rss?: number;
   memoryAtPeak?: { rss: number; heap?: number; external?: number };
   machineCpu?: number;
+  /** Our processor's batches (its /metrics): how many, and their mean size and apply time. */
+  batches?: { count: number; meanMessages: number; meanApplyMs: number };
   check: string;
   ok: boolean;
 }
@@ -156,6 +158,7 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
   const threads: Record<string, number> = {};
   for (const [name, s] of threadCpu(child.pid!)) threads[name] = +(s - (threadsAtFirst.get(name) ?? 0)).toFixed(2);
   peak = Math.max(peak, peakRss(child.pid!));
+  const batches = contender === 'kafkajs' ? undefined : await batchesOf(port);
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
   children.delete(child);
@@ -170,7 +173,7 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
   return {
     contender, run, messages: b.messages, seconds, perSecond: b.messages / seconds, cpuSeconds: +cpu.toFixed(2), threads,
     cpuPerOrderUs: +((cpu * 1e6) / b.messages).toFixed(2), rss: peak, memoryAtPeak: memory,
-    machineCpu: +((100 * (machine.busy - machineAtFirst.busy)) / (machine.total - machineAtFirst.total)).toFixed(0), check, ok,
+    machineCpu: +((100 * (machine.busy - machineAtFirst.busy)) / (machine.total - machineAtFirst.total)).toFixed(0), batches, check, ok,
   };
 }
 
@@ -187,6 +190,21 @@ function freePort(): Promise<number> {
 function currentRss(pid: number): number {
   const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
   return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** The processor's batch count, mean size and mean apply time, from its /metrics histograms. */
+async function batchesOf(port: number): Promise<Result['batches']> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+    const count = value('orderstream_processor_batch_messages_count');
+    if (!(count > 0)) return undefined;
+    const meanMessages = +(value('orderstream_processor_batch_messages_sum') / count).toFixed(0);
+    const meanApplyMs = +((1000 * value('orderstream_processor_apply_duration_seconds_sum')) / value('orderstream_processor_apply_duration_seconds_count')).toFixed(1);
+    return { count, meanMessages, meanApplyMs };
+  } catch {
+    return undefined;
+  }
 }
 
 /** V8 heap (total) and external memory from the child's /metrics (prom-client default metrics). */
@@ -246,7 +264,7 @@ const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const results: Result[] = [];
 const record = (r: Result) => {
   results.push(r);
-  log(`  run ${r.run} ${r.contender}: ${Math.round(r.perSecond)} msg/s${r.cpuPerOrderUs !== undefined ? `, ${r.cpuPerOrderUs} µs CPU/msg, RSS ${mb(r.rss!)}` : ''} — ${r.check}`);
+  log(`  run ${r.run} ${r.contender}: ${Math.round(r.perSecond)} msg/s${r.cpuPerOrderUs !== undefined ? `, ${r.cpuPerOrderUs} µs CPU/msg, RSS ${mb(r.rss!)}` : ''}${r.batches ? `, ${r.batches.count} batches of ${r.batches.meanMessages} messages, ${r.batches.meanApplyMs} ms each` : ''} — ${r.check}`);
 };
 for (let run = 1; run <= runs; run++) {
   if (only.has('processor')) record(await drainWithChild('processor', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor']));
