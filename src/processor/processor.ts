@@ -61,7 +61,6 @@ interface RoutedBatch extends Routed {
 
 type TopicPartitionOffset = { topic: string; partition: number; offset: number };
 
-
 export class Processor {
   private consumer: KafkaConsumer | undefined;
   private stopping = false;
@@ -87,7 +86,7 @@ export class Processor {
       {
         // We assign and unassign ourselves (onRebalance): a revocation has to wait for the
         // consume call in flight, whose messages for the revoked partitions are stale.
-        'rebalance_cb': (err: LibrdKafkaError, partitions: Assignment[]) => this.onRebalance(err, partitions),
+        'rebalance_cb': (err: LibrdKafkaError | undefined, partitions: Assignment[]) => this.onRebalance(err, partitions),
         ...processorConsumerSettings(config.processor.batchMaxBytes),
         // A long database outage keeps us retrying one batch; stay in the group meanwhile.
         'max.poll.interval.ms': 600_000,
@@ -108,17 +107,18 @@ export class Processor {
   }
 
   /** Cooperative rebalancing (createConsumer): partitions come and go a few at a time. */
-  private onRebalance(err: LibrdKafkaError, partitions: Assignment[]): void {
+  private onRebalance(err: LibrdKafkaError | undefined, partitions: Assignment[]): void {
     const consumer = this.consumer;
     if (!consumer) return;
     this.joined = true;
-    const assigned = err.code === CODES.ERR__ASSIGN_PARTITIONS;
-    this.deps.log.info({ event: assigned ? 'assigned' : 'revoked', partitions: partitions.map(partitionKey) }, 'rebalance');
+    const assigned = err?.code === CODES.ERR__ASSIGN_PARTITIONS;
+    const revokedNow = err?.code === CODES.ERR__REVOKE_PARTITIONS;
+    this.deps.log.info({ event: assigned ? 'assigned' : revokedNow ? 'revoked' : err?.message, partitions: partitions.map(partitionKey) }, 'rebalance');
     try {
       if (assigned) {
         this.rebalances.assigned(partitions);
         consumer.incrementalAssign(partitions);
-      } else if (err.code === CODES.ERR__REVOKE_PARTITIONS) {
+      } else if (revokedNow) {
         const revoked = new Set(partitions.map(partitionKey));
         this.pending = this.pending.map((lane) => lane.filter((m) => !revoked.has(partitionKey(m))));
         const now = this.rebalances.revoked(partitions);
