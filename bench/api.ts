@@ -13,10 +13,7 @@ import { createAdmin } from '../src/kafka/clients.js';
 import { ensureTopics } from '../src/kafka/topics.js';
 import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
-import { createRegistry, registryRest } from '../src/serde/registry.js';
-import { useContract } from '../src/serde/contract.js';
-import { OrderSerde, valueSubject } from '../src/serde/order-serde.js';
-import { benchConfig, mb, peakRss } from './support.js';
+import { benchConfig, mb, peakRss, registerOrderContract } from './support.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, connections: { type: 'string', default: '100' }, rate: { type: 'string', default: '1000' } } });
 const seconds = Number(values.seconds);
@@ -32,7 +29,7 @@ const pool = createPool(config.database.url, 2);
 // The deploy step, as `order-stream migrate` runs it: the roles run with NODE_ENV=production,
 // where they only look the order schema up (SCHEMA_AUTO_REGISTER is off).
 await migrate(pool);
-await useContract(new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic)), registryRest(config.registry));
+await registerOrderContract(config);
 const products = Array.from({ length: 1000 }, (_, i) => `${tag}-P${i}`);
 await pool.query(`INSERT INTO catalog (product_id, product_name, unit_price, stock) SELECT id, id, 100, 1000000000 FROM unnest($1::text[]) id`, [products]);
 

@@ -192,11 +192,16 @@ function currentRss(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+/** The child's /metrics, as a lookup of one sample's value by metric name (NaN when absent). */
+async function scrape(port: number): Promise<(name: string) => number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+  return (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+}
+
 /** The processor's batch count, mean size and mean apply time, from its /metrics histograms. */
 async function batchesOf(port: number): Promise<Result['batches']> {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
-    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+    const value = await scrape(port);
     const count = value('orderstream_processor_batch_messages_count');
     if (!(count > 0)) return undefined;
     const meanMessages = +(value('orderstream_processor_batch_messages_sum') / count).toFixed(0);
@@ -210,8 +215,7 @@ async function batchesOf(port: number): Promise<Result['batches']> {
 /** V8 heap (total) and external memory from the child's /metrics (prom-client default metrics). */
 async function heapOf(port: number): Promise<{ heap?: number; external?: number }> {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
-    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+    const value = await scrape(port);
     return { heap: value('orderstream_nodejs_heap_size_total_bytes'), external: value('orderstream_nodejs_external_memory_bytes') };
   } catch {
     return {};

@@ -17,7 +17,7 @@ import { ensureTopics } from '../src/kafka/topics.js';
 import { createRegistry, registryRest } from '../src/serde/registry.js';
 import { useContract } from '../src/serde/contract.js';
 import { OrderSerde, valueSubject } from '../src/serde/order-serde.js';
-import { benchConfig, mb, median } from './support.js';
+import { benchConfig, mb, median, registerOrderContract } from './support.js';
 import { runChild, stopwatch, type Measured } from './child.js';
 
 const { values } = parseArgs({
@@ -94,7 +94,7 @@ const config = benchConfig(tag, 6);
 const admin = createAdmin({ brokers: config.kafka.brokers });
 await ensureTopics(admin, [{ topic: config.kafka.ordersTopic, partitions: 6, replicationFactor: 1 }]);
 admin.disconnect();
-await useContract(new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic)), registryRest(config.registry));
+await registerOrderContract(config);
 
 const results = new Map<Contender, Measured[]>(Object.keys(CONTENDERS).map((c) => [c as Contender, []]));
 for (let run = 1; run <= runs; run++) {

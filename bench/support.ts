@@ -63,6 +63,17 @@ export function benchConfig(tag: string, partitions: number): Config {
   });
 }
 
+/**
+ * The deploy step's half that concerns Kafka, as `order-stream migrate` runs it: the order schema
+ * registered (or found) under the topic's subject. The benchmarks' roles run with
+ * NODE_ENV=production, where they only look it up.
+ */
+export async function registerOrderContract(config: Config): Promise<OrderSerde> {
+  const serde = new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic));
+  await useContract(serde, registryRest(config.registry));
+  return serde;
+}
+
 export async function produceBacklog(options: BacklogOptions, log: (line: string) => void): Promise<Backlog> {
   const tag = `bench-${Date.now().toString(36)}`;
   const config = benchConfig(tag, options.partitions);
@@ -74,8 +85,7 @@ export async function produceBacklog(options: BacklogOptions, log: (line: string
   admin.disconnect();
   const pool = createPool(config.database.url, 4);
   await migrate(pool);
-  const serde = new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic));
-  await useContract(serde, registryRest(config.registry));
+  const serde = await registerOrderContract(config);
 
   const products = Array.from({ length: options.products }, (_, i) => `${tag}-P${String(i).padStart(5, '0')}`);
   const meanQty = 3;
