@@ -44,10 +44,13 @@ const CONTENDERS = ['processor', 'mixed', 'kafkajs', 'copy', 'kafka', 'baseline'
 type Contender = (typeof CONTENDERS)[number];
 // Before/after in one run: BENCH_BASELINE names another build's dist/main.js, and/or BENCH_BASELINE_ENV
 // ("NAME=value NAME=value") other settings, for a second processor contender.
-const BASELINE_ENV = Object.fromEntries((process.env.BENCH_BASELINE_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+const BASELINE_ENV = Object.fromEntries((process.env.BENCH_BASELINE_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
 const BASELINE = process.env.BENCH_BASELINE ?? (process.env.BENCH_BASELINE_ENV ? 'dist/main.js' : undefined);
+// BENCH_BASELINE_NODE: the node binary that runs the baseline build (another runtime, same run);
+// that build's folder must hold node_modules built for it (the native client is an addon).
+const BASELINE_NODE = process.env.BENCH_BASELINE_NODE ?? process.execPath;
 // BENCH_VARIANT_ENV ("NAME=value …"): this build with other settings, as one more contender.
-const VARIANT_ENV = Object.fromEntries((process.env.BENCH_VARIANT_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+const VARIANT_ENV = Object.fromEntries((process.env.BENCH_VARIANT_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
 const only = new Set((values.only ?? CONTENDERS.filter((c) => (c !== 'baseline' || BASELINE) && (c !== 'variant' || process.env.BENCH_VARIANT_ENV)).join(',')).split(',').map((s) => s.trim()) as Contender[]);
 for (const name of only) if (!CONTENDERS.includes(name)) throw new Error(`--only: unknown contender ${name} (one of ${CONTENDERS.join(', ')})`);
 const runs = Number(values.runs);
@@ -61,7 +64,7 @@ const LABELS: Record<Contender, string> = {
   copy: 'PostgreSQL COPY of the same rows + stock update (database limit)',
   kafka: 'native client consume + Avro decode, no database (Kafka limit)',
   variant: `order-stream processor with ${process.env.BENCH_VARIANT_ENV}`,
-  baseline: `order-stream processor, baseline (${BASELINE}${process.env.BENCH_BASELINE_ENV ? ` with ${process.env.BENCH_BASELINE_ENV}` : ''})`,
+  baseline: `order-stream processor, baseline (${BASELINE}${process.env.BENCH_BASELINE_NODE ? ` on ${process.env.BENCH_BASELINE_NODE}` : ''}${process.env.BENCH_BASELINE_ENV ? ` with ${process.env.BENCH_BASELINE_ENV}` : ''})`,
 };
 
 interface Result {
@@ -108,11 +111,11 @@ async function countsIn(pool: Backlog['pool'], b: Backlog) {
 }
 
 /** Runs a processor-like child on a fresh schema and group until it committed the whole backlog. */
-async function drainWithChild(contender: Contender, run: number, b: Backlog, args: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
+async function drainWithChild(contender: Contender, run: number, b: Backlog, args: string[], extraEnv: Record<string, string> = {}, node = process.execPath): Promise<Result> {
   const schema = await freshSchema(b, `${contender}${run}`);
   const groupId = `${b.tag}-${contender}-${run}`;
   const port = await freePort();
-  const child = spawn(process.execPath, args, {
+  const child = spawn(node, args, {
     env: {
       ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: schema.url,
       ORDERS_TOPIC: b.config.kafka.ordersTopic, ORDERS_DLQ_TOPIC: b.config.kafka.dlqTopic, PROCESSOR_GROUP_ID: groupId, ...extraEnv,
@@ -272,7 +275,7 @@ const record = (r: Result) => {
 };
 for (let run = 1; run <= runs; run++) {
   if (only.has('processor')) record(await drainWithChild('processor', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor']));
-  if (only.has('baseline')) record(await drainWithChild('baseline', run, backlog!, [...nodeArgs, BASELINE!, 'processor'], BASELINE_ENV));
+  if (only.has('baseline')) record(await drainWithChild('baseline', run, backlog!, [...nodeArgs, BASELINE!, 'processor'], BASELINE_ENV, BASELINE_NODE));
   if (only.has('variant')) record(await drainWithChild('variant', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor'], VARIANT_ENV));
   if (only.has('kafkajs')) record(await drainWithChild('kafkajs', run, backlog!, ['--import', 'tsx', 'bench/peers/kafkajs-processor.ts']));
   if (only.has('mixed')) record(await drainWithChild('mixed', run, mixed!, [...nodeArgs, 'dist/main.js', 'processor']));

@@ -6,8 +6,8 @@
 // to PROCESSOR_BATCH_MAX_MESSAGES / _BYTES): batches are large under load and small when idle.
 // Offsets are committed per batch, only after its database commit and after its dead letters are
 // acknowledged, so a crash anywhere replays — and replays change nothing, because the apply step
-// recognises event ids already stored. Memory is bounded: the fetch loop waits while any lane
-// holds a full batch besides the one it applies. A revoked partition's messages are dropped, and
+// recognises event ids already stored. Memory is bounded: a lane that holds a full batch besides
+// the one it applies has its partitions paused (backpressure.ts) while the other lanes are fed. A revoked partition's messages are dropped, and
 // the revocation waits for the consume call in flight (rebalances.ts), so nothing is committed
 // past a message this replica dropped. What to do with the messages is the topology's (topology.ts,
 // plan.ts); this file only moves them.
@@ -24,6 +24,7 @@ import { take } from './batching.js';
 import type { BatchEvent } from './plan.js';
 import { retryTransient, Stopped } from './retry.js';
 import { Rebalances, partitionKey } from './rebalances.js';
+import { Backpressure } from './backpressure.js';
 
 export interface ProcessorDeps {
   config: Config;
@@ -68,6 +69,8 @@ export class Processor {
   private joined = false;
   /** Revocations must wait for the consume call in flight: see rebalances.ts. */
   private readonly rebalances = new Rebalances<Assignment>();
+  /** Pauses the partitions of a lane that holds a full batch besides the one it applies. */
+  private flow: Backpressure | undefined;
   private batchNo = 0;
   /** Messages dealt to each lane and not yet taken into a batch. */
   private pending: Message[][] = [];
@@ -118,9 +121,15 @@ export class Processor {
       if (assigned) {
         this.rebalances.assigned(partitions);
         consumer.incrementalAssign(partitions);
+        const pause = this.flow?.pausedAmong(partitions) ?? [];
+        if (pause.length) consumer.pause(pause);
       } else if (revokedNow) {
         const revoked = new Set(partitions.map(partitionKey));
-        this.pending = this.pending.map((lane) => lane.filter((m) => !revoked.has(partitionKey(m))));
+        this.pending = this.pending.map((messages, lane) => {
+          const kept = messages.filter((m) => !revoked.has(partitionKey(m)));
+          if (kept.length < messages.length) this.flow?.removed(lane, messages.length - kept.length, bytesOf(messages) - bytesOf(kept));
+          return kept;
+        });
         const now = this.rebalances.revoked(partitions);
         if (now.length) consumer.incrementalUnassign(now);
       }
@@ -192,13 +201,14 @@ export class Processor {
   }
 
   private async run(consumer: KafkaConsumer): Promise<void> {
-    const { applyConcurrency: lanes, batchMaxMessages } = this.deps.config.processor;
+    const { applyConcurrency: lanes, batchMaxMessages, batchMaxBytes } = this.deps.config.processor;
+    const flow = (this.flow = new Backpressure(lanes, batchMaxMessages, batchMaxBytes));
     this.pending = Array.from({ length: lanes }, () => []);
     this.busy = Array.from({ length: lanes }, () => undefined);
     while (!this.stopping) {
-      // One batch waiting per lane is enough to start it the moment the lane is free; more only
-      // ages in the heap (promoted by the GC, then RSS) — see BENCHMARKS.md, "RSS".
-      if (this.pending.some((lane) => lane.length >= batchMaxMessages)) {
+      this.pauseResume(consumer, flow.toResume(this.rebalances.partitions), 'resume');
+      // Every lane holds a full batch besides the one it applies: nothing to fetch until one frees.
+      if (flow.allPaused(this.rebalances.partitions)) {
         await new Promise<void>((resolve) => this.laneFreed.push(resolve));
         continue;
       }
@@ -211,11 +221,26 @@ export class Processor {
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
       messages = this.keepCurrent(consumer, messages);
-      for (const message of messages) this.pending[message.partition % lanes]!.push(message);
+      for (const message of messages) {
+        const lane = flow.laneOf(message.partition);
+        this.pending[lane]!.push(message);
+        flow.added(lane, 1, message.size);
+      }
+      this.pauseResume(consumer, flow.toPause(this.rebalances.partitions), 'pause');
       for (let lane = 0; lane < lanes; lane++) this.pump(consumer, lane);
     }
     await Promise.all(this.busy);
     if (this.failure) throw this.failure;
+  }
+
+  private pauseResume(consumer: KafkaConsumer, partitions: Assignment[], what: 'pause' | 'resume'): void {
+    if (partitions.length === 0) return;
+    try {
+      consumer[what](partitions);
+    } catch (e) {
+      // Only when the consumer is closing or the partitions were just revoked: nothing to hold back.
+      if (consumer.isConnected()) this.deps.log.warn({ err: (e as Error).message }, `${what} failed`);
+    }
   }
 
   /** Starts the lane's next batch unless it is busy or has nothing pending. */
@@ -223,6 +248,8 @@ export class Processor {
     if (this.busy[lane] || this.stopping || this.pending[lane]!.length === 0) return;
     const { batchMaxMessages, batchMaxBytes } = this.deps.config.processor;
     let messages: Message[] | undefined = take(this.pending[lane]!, batchMaxMessages, batchMaxBytes);
+    this.flow!.removed(lane, messages.length, bytesOf(messages));
+    this.pauseResume(consumer, this.flow!.toResume(this.rebalances.partitions), 'resume');
     this.busy[lane] = (async () => {
       try {
         const batch = await this.route(messages!);
@@ -291,6 +318,12 @@ export class Processor {
       this.deps.log.warn({ err: (err as Error).message }, 'offset commit failed');
     }
   }
+}
+
+function bytesOf(messages: readonly Message[]): number {
+  let bytes = 0;
+  for (const m of messages) bytes += m.size;
+  return bytes;
 }
 
 /** The next offset of each partition the messages come from (what a commit stores). */

@@ -17,17 +17,22 @@ export interface PartitionRef {
 export const partitionKey = (p: PartitionRef) => `${p.topic}/${p.partition}`;
 
 export class Rebalances<P extends PartitionRef = PartitionRef> {
-  private readonly owned = new Set<string>();
+  private readonly owned = new Map<string, P>();
   private inFlight = false;
   private heldBack: P[] = [];
 
   /** The partitions assigned to this replica, sorted. */
   get assignment(): string[] {
-    return [...this.owned].sort();
+    return [...this.owned.keys()].sort();
+  }
+
+  /** The partitions assigned to this replica. */
+  get partitions(): P[] {
+    return [...this.owned.values()];
   }
 
   assigned(partitions: readonly P[]): void {
-    for (const p of partitions) this.owned.add(partitionKey(p));
+    for (const p of partitions) this.owned.set(partitionKey(p), p);
   }
 
   /** The partitions to unassign now: none while a consume call is in flight (see returned). */

@@ -1,0 +1,79 @@
+// Back-pressure per lane. A lane holds at most one batch's worth of messages waiting behind the one
+// it applies (the count and byte limits of a batch). When it is full, its partitions are paused in
+// the consumer, so the fetch loop keeps feeding the other lanes instead of stopping for all of them
+// (which left lanes idle behind one slow lane and cut batches short); the lane's partitions resume
+// once its next batch is taken. Pure bookkeeping: the processor makes the pause and resume calls
+// this returns. librdkafka refetches a resumed partition from the last message it handed us, so
+// nothing is skipped or read twice.
+import type { PartitionRef } from './rebalances.js';
+
+export class Backpressure {
+  private readonly count: number[];
+  private readonly bytes: number[];
+  private readonly paused: boolean[];
+
+  constructor(
+    private readonly lanes: number,
+    private readonly maxMessages: number,
+    private readonly maxBytes: number,
+  ) {
+    this.count = Array.from({ length: lanes }, () => 0);
+    this.bytes = Array.from({ length: lanes }, () => 0);
+    this.paused = Array.from({ length: lanes }, () => false);
+  }
+
+  /** The lane a partition's messages go to: a partition is always applied by the same lane. */
+  laneOf(partition: number): number {
+    return partition % this.lanes;
+  }
+
+  /** Messages were dealt to a lane. */
+  added(lane: number, messages: number, bytes: number): void {
+    this.count[lane]! += messages;
+    this.bytes[lane]! += bytes;
+  }
+
+  /** A batch was taken from a lane, or its messages dropped (a revocation). */
+  removed(lane: number, messages: number, bytes: number): void {
+    this.count[lane]! -= messages;
+    this.bytes[lane]! -= bytes;
+  }
+
+  private full(lane: number): boolean {
+    return this.count[lane]! >= this.maxMessages || this.bytes[lane]! >= this.maxBytes;
+  }
+
+  /** Of the partitions owned, those to pause now: the ones of lanes that just became full. */
+  toPause<P extends PartitionRef>(owned: readonly P[]): P[] {
+    const lanes: number[] = [];
+    for (let lane = 0; lane < this.lanes; lane++) {
+      if (!this.paused[lane] && this.full(lane)) {
+        this.paused[lane] = true;
+        lanes.push(lane);
+      }
+    }
+    return lanes.length ? owned.filter((p) => lanes.includes(this.laneOf(p.partition))) : [];
+  }
+
+  /** Of the partitions owned, those to resume now: the ones of paused lanes no longer full. */
+  toResume<P extends PartitionRef>(owned: readonly P[]): P[] {
+    const lanes: number[] = [];
+    for (let lane = 0; lane < this.lanes; lane++) {
+      if (this.paused[lane] && !this.full(lane)) {
+        this.paused[lane] = false;
+        lanes.push(lane);
+      }
+    }
+    return lanes.length ? owned.filter((p) => lanes.includes(this.laneOf(p.partition))) : [];
+  }
+
+  /** Newly assigned partitions that belong to a paused lane: to pause at once. */
+  pausedAmong<P extends PartitionRef>(partitions: readonly P[]): P[] {
+    return partitions.filter((p) => this.paused[this.laneOf(p.partition)]);
+  }
+
+  /** True when every lane owning one of these partitions is paused: consuming would fetch nothing. */
+  allPaused(owned: readonly PartitionRef[]): boolean {
+    return owned.length > 0 && owned.every((p) => this.paused[this.laneOf(p.partition)]);
+  }
+}
