@@ -8,9 +8,11 @@
 # so `PATH=<prefix>/bin:$PATH npm_config_nodedir=<prefix>` runs it and lets node-gyp build native
 # addons against its headers without downloading them (no route to the Node.js download site here).
 #
-#   bash scripts/node.sh [prefix]     default prefix: .tools/node-v<version> (gitignored)
+#   bash scripts/node.sh [prefix]              prints the prefix (default .tools/node-v<version>,
+#                                              gitignored)
+#   eval "$(bash scripts/node.sh --env)"       puts it on PATH with npm_config_nodedir, in this shell
 #
-# Idempotent: an existing prefix that already runs that version is kept. Prints the prefix.
+# Idempotent: an existing prefix that already runs that version is kept.
 # Bootstraps with whatever npm is on PATH (any version; `npm pack` only downloads and verifies).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,13 +20,23 @@ version=$(tr -d ' \n\r' <"$root/.node-version")
 version=${version#v}
 # The npm that this Node.js release bundles (its CHANGELOG: "deps: upgrade npm to …"); bump with it.
 npm_version=11.19.1
+env=0
+[[ ${1:-} == --env ]] && { env=1; shift; }
 prefix=${1:-$root/.tools/node-v$version}
 mkdir -p "$prefix"
 prefix=$(cd "$prefix" && pwd)
 
+report() {
+  if [[ $env == 1 ]]; then
+    printf 'export PATH=%q:"$PATH" npm_config_nodedir=%q\n' "$prefix/bin" "$prefix"
+  else
+    echo "$prefix"
+  fi
+}
+
 if [[ -x $prefix/bin/node && $("$prefix/bin/node" --version 2>/dev/null) == "v$version" \
       && -e $prefix/include/node/node_api.h && -e $prefix/lib/node_modules/npm/bin/npm-cli.js ]]; then
-  echo "$prefix"
+  report
   exit 0
 fi
 
@@ -55,4 +67,4 @@ ln -s ../lib/node_modules/npm/bin/npx-cli.js "$prefix/bin/npx"
 installed=$("$prefix/bin/node" --version)
 [[ $installed == "v$version" ]] || { echo "node.sh: $prefix/bin/node is $installed, expected v$version" >&2; exit 1; }
 echo "node.sh: Node.js $installed, npm $(PATH=$prefix/bin:$PATH "$prefix/bin/npm" --version)" >&2
-echo "$prefix"
+report
