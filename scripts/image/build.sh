@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run image — builds deploy/Dockerfile into the image $IMAGE (localhost/order-stream:dev).
 #
-#   with Docker (`docker info` answers): docker build, on the official node:20 base images;
+#   with Docker (`docker info` answers): docker build, on the official node:24 base images;
 #   otherwise with buildah: on the local base images of scripts/image/base.sh (built first, and
 #   skipped when up to date), layers cached so an unchanged step is not run again.
 #

@@ -471,12 +471,12 @@ describe('deploy/', () => {
   });
 
   describe('Dockerfile', () => {
-    it('builds on node:20-bookworm and runs on node:20-bookworm-slim by default, base images being build arguments', () => {
+    it('builds on node:24-bookworm and runs on node:24-bookworm-slim by default, base images being build arguments', () => {
       const defaults = dockerArgDefaults();
       const from = (stage: Instruction[]) => (stage[0]?.args ?? '').split(/\s+/)[0] ?? '';
       const froms = [from(namedStage('build')), from(finalStage())];
       expect(froms).to.deep.equal(['${BUILD_IMAGE}', '${RUNTIME_IMAGE}']);
-      expect(froms.map((f) => f.replace(/^\$\{(\w+)\}$/, (_, name: string) => defaults.get(name) ?? f))).to.deep.equal(['node:20-bookworm', 'node:20-bookworm-slim']);
+      expect(froms.map((f) => f.replace(/^\$\{(\w+)\}$/, (_, name: string) => defaults.get(name) ?? f))).to.deep.equal(['node:24-bookworm', 'node:24-bookworm-slim']);
       expect(namedStage('build').map((i) => i.args).join('\n')).to.match(/CKJS_LINKING=dynamic/).and.match(/npm ci/).and.match(/npm prune --omit=dev/);
     });
 
