@@ -19,7 +19,7 @@ import type { DeliveryTracker } from '../kafka/delivery.js';
 import type { OrderSerde } from '../serde/order-serde.js';
 import { applyBatch, type Applied } from './apply.js';
 import { sendToDlq } from './dlq.js';
-import { route, type Routed } from './topology.js';
+import { route, split, isDeadLetter, type Routed, type RoutedMessage } from './topology.js';
 import { take } from './batching.js';
 import type { BatchEvent } from './plan.js';
 import { retryTransient, Stopped } from './retry.js';
@@ -72,8 +72,11 @@ export class Processor {
   /** Pauses the partitions of a lane that holds a full batch besides the one it applies. */
   private flow: Backpressure | undefined;
   private batchNo = 0;
-  /** Messages dealt to each lane and not yet taken into a batch. */
-  private pending: Message[][] = [];
+  /** Messages dealt to each lane, decoded, and not yet taken into a batch; with their sizes. */
+  private pending: RoutedMessage[][] = [];
+  private pendingSizes: number[][] = [];
+  /** Partitions revoked while deal() waited for a schema look-up: see deal(). */
+  private revokedWhileDealing: Set<string> | undefined;
   /** The batch each lane is applying, if any. */
   private busy: Array<Promise<void> | undefined> = [];
   private laneFreed: Array<() => void> = [];
@@ -125,11 +128,8 @@ export class Processor {
         if (pause.length) consumer.pause(pause);
       } else if (revokedNow) {
         const revoked = new Set(partitions.map(partitionKey));
-        this.pending = this.pending.map((messages, lane) => {
-          const kept = messages.filter((m) => !revoked.has(partitionKey(m)));
-          if (kept.length < messages.length) this.flow?.removed(lane, messages.length - kept.length, bytesOf(messages) - bytesOf(kept));
-          return kept;
-        });
+        for (const key of revoked) this.revokedWhileDealing?.add(key);
+        for (let lane = 0; lane < this.pending.length; lane++) this.dropRevoked(lane, revoked);
         const now = this.rebalances.revoked(partitions);
         if (now.length) consumer.incrementalUnassign(now);
       }
@@ -204,6 +204,7 @@ export class Processor {
     const { applyConcurrency: lanes, batchMaxMessages, batchMaxBytes } = this.deps.config.processor;
     const flow = (this.flow = new Backpressure(lanes, batchMaxMessages, batchMaxBytes));
     this.pending = Array.from({ length: lanes }, () => []);
+    this.pendingSizes = Array.from({ length: lanes }, () => []);
     this.busy = Array.from({ length: lanes }, () => undefined);
     while (!this.stopping) {
       this.pauseResume(consumer, flow.toResume(this.rebalances.partitions), 'resume');
@@ -221,10 +222,11 @@ export class Processor {
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
       messages = this.keepCurrent(consumer, messages);
-      for (const message of messages) {
-        const lane = flow.laneOf(message.partition);
-        this.pending[lane]!.push(message);
-        flow.added(lane, 1, message.size);
+      try {
+        await this.deal(messages, flow);
+      } catch (err) {
+        if (err instanceof Stopped) break; // their offsets are not committed: redelivered
+        throw err;
       }
       this.pauseResume(consumer, flow.toPause(this.rebalances.partitions), 'pause');
       for (let lane = 0; lane < lanes; lane++) this.pump(consumer, lane);
@@ -247,15 +249,12 @@ export class Processor {
   private pump(consumer: KafkaConsumer, lane: number): void {
     if (this.busy[lane] || this.stopping || this.pending[lane]!.length === 0) return;
     const { batchMaxMessages, batchMaxBytes } = this.deps.config.processor;
-    let messages: Message[] | undefined = take(this.pending[lane]!, batchMaxMessages, batchMaxBytes);
-    this.flow!.removed(lane, messages.length, bytesOf(messages));
+    const { items, bytes } = take(this.pending[lane]!, this.pendingSizes[lane]!, batchMaxMessages, batchMaxBytes);
+    this.flow!.removed(lane, items.length, bytes);
     this.pauseResume(consumer, this.flow!.toResume(this.rebalances.partitions), 'resume');
     this.busy[lane] = (async () => {
       try {
-        const batch = await this.route(messages!);
-        // The binding's message objects (two Buffers each) are not needed past routing: letting
-        // them go now, rather than after the database commit, keeps them out of the old generation.
-        messages = undefined;
+        const batch: RoutedBatch = { id: ++this.batchNo, size: items.length, offsets: nextOffsets(this.deps.config.kafka.ordersTopic, items), ...split(items) };
         await this.apply(batch);
         this.commit(consumer, batch.offsets);
       } catch (err) {
@@ -274,12 +273,54 @@ export class Processor {
     })();
   }
 
-  /** Fetches unseen writer schemas (the only I/O), then routes. Bad messages become dead letters. */
-  private async route(messages: Message[]): Promise<RoutedBatch> {
+  /**
+   * Decodes a consume call's messages as they arrive and deals them to their lanes, so a lane holds
+   * events rather than the binding's message objects (two Buffers each), and decoding overlaps the
+   * lanes' database work. Fetching unseen writer schemas is the only I/O. Bad messages become dead
+   * letters, kept in place so the offsets committed never pass one before it is in the DLQ.
+   */
+  private async deal(messages: Message[], flow: Backpressure): Promise<void> {
+    if (messages.length === 0) return;
     const { serde } = this.deps;
-    const id = ++this.batchNo;
-    await retryTransient(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), this.retry('schema lookup', id));
-    return { id, size: messages.length, offsets: nextOffsets(messages), ...route(messages, (value) => serde.decode(value)) };
+    // A partition revoked during the look-up had its pending messages dropped; dealing this call's
+    // messages of it now would let a commit pass them (the same hazard as in rebalances.ts).
+    const revoked = (this.revokedWhileDealing = new Set());
+    try {
+      await retryTransient(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), this.retry('schema lookup', this.batchNo + 1));
+    } finally {
+      this.revokedWhileDealing = undefined;
+    }
+    const decode = (value: Buffer) => serde.decode(value);
+    for (const message of messages) {
+      if (revoked.size && revoked.has(partitionKey(message))) continue;
+      const lane = flow.laneOf(message.partition);
+      this.pending[lane]!.push(route(message, decode));
+      this.pendingSizes[lane]!.push(message.size);
+      flow.added(lane, 1, message.size);
+    }
+  }
+
+  /** Drops a lane's pending messages of revoked partitions: their next owner replays them. */
+  private dropRevoked(lane: number, revoked: ReadonlySet<string>): void {
+    const items = this.pending[lane]!;
+    const sizes = this.pendingSizes[lane]!;
+    const topic = this.deps.config.kafka.ordersTopic;
+    let kept = 0;
+    let droppedBytes = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const key = isDeadLetter(item) ? partitionKey(item.message) : partitionKey({ topic, partition: item.partition });
+      if (revoked.has(key)) {
+        droppedBytes += sizes[i]!;
+        continue;
+      }
+      items[kept] = item;
+      sizes[kept++] = sizes[i]!;
+    }
+    const dropped = items.length - kept;
+    items.length = kept;
+    sizes.length = kept;
+    if (dropped) this.flow?.removed(lane, dropped, droppedBytes);
   }
 
   /** Dead letters acknowledged, then the events applied in one transaction. */
@@ -320,27 +361,13 @@ export class Processor {
   }
 }
 
-function bytesOf(messages: readonly Message[]): number {
-  let bytes = 0;
-  for (const m of messages) bytes += m.size;
-  return bytes;
-}
-
-/** The next offset of each partition the messages come from (what a commit stores). */
-function nextOffsets(messages: readonly Message[]): TopicPartitionOffset[] {
+/** The next offset of each partition the batch's messages come from (what a commit stores). */
+function nextOffsets(topic: string, items: readonly RoutedMessage[]): TopicPartitionOffset[] {
   // No object or string per message: this runs for every message the processor reads.
-  const next = new Map<string, Map<number, number>>();
-  let topic: string | undefined;
-  let partitions: Map<number, number> | undefined;
-  for (const m of messages) {
-    if (m.topic !== topic || !partitions) {
-      topic = m.topic;
-      partitions = next.get(topic) ?? new Map<number, number>();
-      next.set(topic, partitions);
-    }
-    partitions.set(m.partition, m.offset + 1);
+  const next = new Map<number, number>();
+  for (const item of items) {
+    if (isDeadLetter(item)) next.set(item.message.partition, item.message.offset + 1);
+    else next.set(item.partition, item.offset + 1);
   }
-  const offsets: TopicPartitionOffset[] = [];
-  for (const [t, byPartition] of next) for (const [partition, offset] of byPartition) offsets.push({ topic: t, partition, offset });
-  return offsets;
+  return [...next].map(([partition, offset]) => ({ topic, partition, offset }));
 }

@@ -4,8 +4,8 @@
 //       │                                                verdicts  ──► apply (one transaction)
 //       └──► dead letters (not the wire format, unknown schema, not a valid event)
 //
-// route() needs the decoder only after the serde has prepared this batch's writer schemas, so it
-// never waits on I/O; plan() is in plan.ts. What the apply step must read first is named here too.
+// route() needs the decoder only after the serde has prepared the writer schemas of the messages
+// (the fetch loop does, per consume call), so it never waits on I/O; plan() is in plan.ts. What the apply step must read first is named here too.
 import { invalidEvent, type OrderEvent } from '../domain/order.js';
 import type { Message } from '../kafka/clients.js';
 import type { DeadLetter } from './dlq.js';
@@ -16,22 +16,32 @@ export interface Routed {
   deadLetters: DeadLetter[];
 }
 
+/** A message as a lane holds it until its batch is cut: decoded, or a dead letter. */
+export type RoutedMessage = BatchEvent | DeadLetter;
+
 const EMPTY = Buffer.alloc(0);
 
-/** Decodes and validates each message; those that can never be applied become dead letters. */
-export function route(messages: readonly Message[], decode: (value: Buffer) => OrderEvent): Routed {
+/** Decodes and validates one message; one that can never be applied becomes a dead letter. */
+export function route(message: Message, decode: (value: Buffer) => OrderEvent): RoutedMessage {
+  let decoded: OrderEvent;
+  try {
+    decoded = decode(message.value ?? EMPTY);
+  } catch (err) {
+    return { message, error: (err as Error).name, reason: (err as Error).message };
+  }
+  const invalid = invalidEvent(decoded);
+  if (invalid) return { message, error: 'InvalidField', reason: invalid };
+  return { type: decoded.type, event: decoded.event, partition: message.partition, offset: message.offset } as BatchEvent;
+}
+
+export const isDeadLetter = (item: RoutedMessage): item is DeadLetter => 'message' in item;
+
+/** A batch's items split into the events to apply and the dead letters, each in input order. */
+export function split(items: readonly RoutedMessage[]): Routed {
   const routed: Routed = { events: [], deadLetters: [] };
-  for (const message of messages) {
-    let decoded: OrderEvent;
-    try {
-      decoded = decode(message.value ?? EMPTY);
-    } catch (err) {
-      routed.deadLetters.push({ message, error: (err as Error).name, reason: (err as Error).message });
-      continue;
-    }
-    const invalid = invalidEvent(decoded);
-    if (invalid) routed.deadLetters.push({ message, error: 'InvalidField', reason: invalid });
-    else routed.events.push({ type: decoded.type, event: decoded.event, partition: message.partition, offset: message.offset } as BatchEvent);
+  for (const item of items) {
+    if (isDeadLetter(item)) routed.deadLetters.push(item);
+    else routed.events.push(item);
   }
   return routed;
 }
