@@ -96,8 +96,10 @@ export async function catalogRoutes(app: FastifyInstance, options: CatalogRoutes
       reply.header('preference-applied', `wait=${waitSeconds}`);
       const { verdict } = published;
       if (verdict?.outcome === 'REFUSED') throw new HttpError(404, `product ${productId} not found`);
-      if (!verdict) return reply.code(202).send(answer('PENDING'));
-      return reply.code(200).send(answer('STOCKED', (await findProduct(productId))?.stock));
+      // The restock is durable in Kafka from here on: a 503 would tell the client it was not, and a
+      // retry without an Idempotency-Key would add the stock twice. Whatever fails now is PENDING.
+      const now = verdict ? await findProduct(productId).catch(() => undefined) : undefined;
+      return now ? reply.code(200).send(answer('STOCKED', now.stock)) : reply.code(202).send(answer('PENDING'));
     },
   );
 

@@ -6,7 +6,7 @@
 // with the service's retry policy (src/retry.ts).
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { retry, type Failure } from '../retry.js';
+import { retry } from '../retry.js';
 import { unpackVerdicts, VERDICT_CHANNEL, type Verdict } from '../domain/verdict.js';
 
 type Wake = (verdict: Verdict | undefined) => void;
@@ -19,12 +19,26 @@ export class VerdictWaiter {
 
   constructor(private readonly databaseUrl: string, private readonly log: Logger) {}
 
-  /**
-   * Resolves once LISTEN is in place, retrying while PostgreSQL is unreachable; `onRetry` hears
-   * each failed attempt (start-up reports it). Rejects with Stopped if stop() comes first.
-   */
-  async start(onRetry?: (failure: Failure) => void): Promise<void> {
-    await retry(() => this.connect(), { what: 'verdict listener', signal: this.closed.signal, ...(onRetry ? { onRetry } : {}) });
+  /** One attempt at the LISTEN connection (start-up retries it); rejects when PostgreSQL is unreachable. */
+  async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'order-stream-verdicts' });
+    client.on('notification', (message) => this.wake(message.channel, message.payload));
+    // Without a listener an error would crash the process; 'end' follows it and reconnects.
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'verdict listener lost its connection'));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${VERDICT_CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    if (this.closed.signal.aborted) return void (await client.end().catch(() => undefined));
+    this.client = client;
+    this.connected = true;
+    client.once('end', () => {
+      this.connected = false;
+      if (!this.closed.signal.aborted) void this.reconnect();
+    });
   }
 
   get listening(): boolean {
@@ -74,34 +88,21 @@ export class VerdictWaiter {
     await this.client?.end().catch(() => undefined);
   }
 
-  /** One attempt: a connection that LISTENs, or an error and nothing left behind. */
-  private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'order-stream-verdicts' });
-    client.on('notification', (message) => {
-      if (message.channel !== VERDICT_CHANNEL || !message.payload || this.waiting.size === 0) return;
-      for (const verdict of unpackVerdicts(message.payload)) {
-        const wakers = this.waiting.get(verdict.id);
-        if (!wakers) continue;
-        this.waiting.delete(verdict.id);
-        for (const wake of wakers) wake(verdict);
-      }
-    });
-    // Without a listener an error would crash the process; 'end' follows it and reconnects.
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'verdict listener lost its connection'));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${VERDICT_CHANNEL}`);
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw err;
+  private wake(channel: string, payload: string | undefined): void {
+    if (channel !== VERDICT_CHANNEL || !payload || this.waiting.size === 0) return;
+    for (const verdict of unpackVerdicts(payload)) {
+      const wakers = this.waiting.get(verdict.id);
+      if (!wakers) continue;
+      this.waiting.delete(verdict.id);
+      for (const wake of wakers) wake(verdict);
     }
-    if (this.closed.signal.aborted) return void (await client.end().catch(() => undefined));
-    this.client = client;
-    this.connected = true;
-    client.once('end', () => {
-      this.connected = false;
-      if (this.closed.signal.aborted) return;
-      this.start(({ err, attempt, delayMs }) => this.log.warn({ err: err.message, attempt, delayMs }, 'verdict listener cannot reconnect yet')).catch(() => undefined);
-    });
+  }
+
+  private async reconnect(): Promise<void> {
+    await retry(() => this.listen(), {
+      what: 'verdict listener',
+      signal: this.closed.signal,
+      onRetry: ({ err, attempt, delayMs }) => this.log.warn({ err: err.message, attempt, delayMs }, 'verdict listener cannot reconnect yet'),
+    }).catch(() => undefined); // Stopped: shutting down
   }
 }

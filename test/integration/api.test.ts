@@ -1,7 +1,7 @@
 // The api role end to end on the real stack: two api replicas and a processor, in process.
 import { expect } from 'chai';
 import { testBed, putProducts, eventually, totals, type TestBed } from '../support/fixtures.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startedService, type RunningService } from '../support/service.js';
 import { createAdmin } from '../../src/kafka/clients.js';
 
 const json = { 'content-type': 'application/json' };
@@ -20,9 +20,9 @@ describe('order API (two replicas + processor, real stack)', function () {
   before(async () => {
     bed = await testBed(3);
     [apiA, apiB, processor] = await Promise.all([
-      startService(bed.config, ['api']),
-      startService(bed.config, ['api']),
-      startService(bed.config, ['processor']),
+      startedService(bed.config, ['api']),
+      startedService(bed.config, ['api']),
+      startedService(bed.config, ['processor']),
     ]);
     await eventually('processor ready', async () => (await fetch(url(processor, '/readyz'))).status, (s) => s === 200);
   });
@@ -146,7 +146,7 @@ describe('order API (two replicas + processor, real stack)', function () {
 
     it('503 with Retry-After when Kafka cannot take the order, and nothing half-accepted', async () => {
       const gone = await testBed(1, { API_PRODUCE_TIMEOUT_MS: '1500' });
-      const api = await startService(gone.config, ['api']);
+      const api = await startedService(gone.config, ['api']);
       try {
         // The topic disappears under the running api: Kafka cannot take orders for it any more.
         const admin = createAdmin({ brokers: gone.config.kafka.brokers });

@@ -14,7 +14,7 @@ import { testBed, putProducts, eventually, type TestBed } from '../support/fixtu
 import { expandVariables, extractMetricNames, extractVariableQueryMetrics } from '../support/promql.js';
 import { labelValues, prometheusUrl, query, queryRange, scalar, scrapeTargets, type Series } from '../support/prometheus.js';
 import { startKafka, startPostgres, stopKafka, stopPostgres } from '../support/stack-control.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startedService, type RunningService } from '../support/service.js';
 import { WAITED_VERDICTS } from '../../src/metrics/registry.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -121,7 +121,7 @@ describe('Grafana dashboards', () => {
       // LOG_LEVEL error: the faults make the roles warn many times a second, by design.
       bed = await testBed(3, { PROCESSOR_BATCH_WAIT_MS: '5', LOG_LEVEL: 'error' });
       jobs = { api: `order-stream-api-${bed.tag}`, processor: `order-stream-processor-${bed.tag}` };
-      [api, processor] = await Promise.all([startService(bed.config, ['api']), startService(bed.config, ['processor'])]);
+      [api, processor] = await Promise.all([startedService(bed.config, ['api']), startedService(bed.config, ['processor'])]);
       removeTargets = scrapeTargets(`dashboards-${bed.tag}`, [
         { job: jobs.api, targets: [`127.0.0.1:${api.port}`] },
         { job: jobs.processor, targets: [`127.0.0.1:${processor.port}`] },

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { testBed, type TestBed } from '../support/fixtures.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startedService, type RunningService } from '../support/service.js';
 
 const INJECTIONS = ["' OR '1'='1", "1; DROP TABLE orders; --", "x' UNION SELECT * FROM catalog --", '"; DELETE FROM catalog; --', '../../etc/passwd', '%00', 'a'.repeat(65)];
 
@@ -13,7 +13,7 @@ describe('security (real stack)', () => {
   const url = (path: string) => `http://127.0.0.1:${api.port}${path}`;
   before(async () => {
     bed = await testBed(1);
-    api = await startService(bed.config, ['api']);
+    api = await startedService(bed.config, ['api']);
   });
   after(async () => {
     await api.stop();

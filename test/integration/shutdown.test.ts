@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { eventually, makeOrder, orderMessage, produceAll, putProducts, testBed, totals, type TestBed } from '../support/fixtures.js';
 import { envFor, spawnRole } from '../support/child.js';
-import { startService } from '../../src/service.js';
+import { startedService } from '../support/service.js';
 
 describe('graceful shutdown', () => {
   let bed: TestBed;
@@ -16,7 +16,7 @@ describe('graceful shutdown', () => {
   it('answers the api requests in flight and applies every acknowledged order', async () => {
     const product = `${bed.tag}-S`;
     await putProducts(bed.pool, { [product]: 1_000_000 });
-    const api = await startService(bed.config, ['api']);
+    const api = await startedService(bed.config, ['api']);
     const user = `${bed.tag}-inflight`;
     const send = () =>
       fetch(`http://127.0.0.1:${api.port}/order-service/${user}/orders`, {
@@ -40,7 +40,7 @@ describe('graceful shutdown', () => {
     const acknowledged = results.filter((r) => r.status === 202).map((r) => r.body.orderId!);
     expect(acknowledged.length, 'some requests were in flight and answered').to.be.greaterThan(0);
 
-    const processor = await startService(bed.config, ['processor']);
+    const processor = await startedService(bed.config, ['processor']);
     try {
       await eventually('acknowledged orders applied', () => totals(bed.pool, user), (t) => t.orders >= acknowledged.length);
       const { rows } = await bed.pool.query('SELECT order_id::text FROM orders WHERE order_id = ANY($1::uuid[])', [acknowledged]);
