@@ -144,7 +144,7 @@ describe('order API (two replicas + processor, real stack)', function () {
       });
     }
 
-    it('503 with Retry-After when Kafka cannot take the order, and nothing half-accepted', async () => {
+    it('503 with Retry-After naming kafka, within the produce timeout, and no orderId, when Kafka cannot take the order', async () => {
       const gone = await testBed(1, { API_PRODUCE_TIMEOUT_MS: '1500' });
       const api = await startedService(gone.config, ['api']);
       try {
@@ -157,7 +157,9 @@ describe('order API (two replicas + processor, real stack)', function () {
         expect(response.status).to.equal(503);
         expect(Number(response.headers.get('retry-after'))).to.be.greaterThan(0);
         expect(Date.now() - startedAt).to.be.below(5_000);
-        expect(await read(response)).to.include({ error: 'Service Unavailable', dependency: 'kafka' });
+        const body = await read(response);
+        expect(body).to.include({ error: 'Service Unavailable', dependency: 'kafka' });
+        expect(body, 'not acknowledged: no order id to look up').not.to.have.property('orderId');
       } finally {
         await api.stop();
         await gone.close();

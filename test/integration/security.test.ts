@@ -20,7 +20,7 @@ describe('security (real stack)', () => {
     await bed.close();
   });
 
-  it('answers 4xx JSON to injection strings in every id, and the tables are intact', async () => {
+  it('answers 400 JSON to injection strings in every id, and the tables are intact', async () => {
     const { rows: [before] } = await bed.pool.query('SELECT (SELECT count(*) FROM orders)::int AS orders, (SELECT count(*) FROM catalog)::int AS catalog');
     for (const evil of INJECTIONS) {
       const id = encodeURIComponent(evil);
@@ -35,7 +35,7 @@ describe('security (real stack)', () => {
         fetch(url(`/catalog-service/catalogs/${id}`), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ productName: 'x', unitPrice: 1, stock: 1 }) }),
       ];
       for (const response of await Promise.all(calls)) {
-        expect(response.status, `${response.url}`).to.be.within(400, 499);
+        expect(response.status, `${response.url}`).to.equal(400);
         expect(response.headers.get('content-type')).to.match(/^application\/json/);
         expect(await response.text()).not.to.match(/node_modules|at \w+ \(|syntax error|pg_|SELECT|INSERT/);
       }

@@ -2,7 +2,7 @@
 // every 202 is applied; a processor stopped mid-backlog with SIGTERM exits 0 in time, and its
 // successor finishes the backlog with nothing lost or doubled.
 import { expect } from 'chai';
-import { eventually, makeOrder, orderMessage, produceAll, putProducts, testBed, totals, type TestBed } from '../support/fixtures.js';
+import { eventually, makeOrder, orderMessage, produceAll, putProducts, stockOf, testBed, totals, type TestBed } from '../support/fixtures.js';
 import { envFor, spawnRole } from '../support/child.js';
 import { startedService } from '../support/service.js';
 
@@ -22,7 +22,7 @@ describe('graceful shutdown', () => {
       fetch(`http://127.0.0.1:${api.port}/order-service/${user}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ productId: product, qty: 1, unitPrice: 10 }),
+        body: JSON.stringify({ productId: product, qty: 1, unitPrice: 100 }), // the catalog's price: these are ACCEPTED
       }).then(
         async (r) => ({ status: r.status, body: (await r.json()) as { orderId?: string } }),
         () => ({ status: 0, body: {} as { orderId?: string } }), // refused: the server had stopped listening, nothing acknowledged
@@ -43,8 +43,12 @@ describe('graceful shutdown', () => {
     const processor = await startedService(bed.config, ['processor']);
     try {
       await eventually('acknowledged orders applied', () => totals(bed.pool, user), (t) => t.orders >= acknowledged.length);
-      const { rows } = await bed.pool.query('SELECT order_id::text FROM orders WHERE order_id = ANY($1::uuid[])', [acknowledged]);
-      expect(rows).to.have.length(acknowledged.length);
+      const { rows } = await bed.pool.query('SELECT order_id::text, status FROM orders WHERE order_id = ANY($1::uuid[])', [acknowledged]);
+      expect(rows.map((r) => r.status)).to.deep.equal(acknowledged.map(() => 'ACCEPTED'));
+      // Stock identity: taken exactly once per order ACCEPTED, the in-flight ones included.
+      const { accepted, acceptedQty } = await totals(bed.pool, user);
+      expect(accepted).to.be.at.least(acknowledged.length);
+      expect(await stockOf(bed.pool, [product])).to.deep.equal({ [product]: 1_000_000 - acceptedQty });
     } finally {
       await processor.stop();
     }
