@@ -45,7 +45,7 @@ function makeBatch(lane: number, n: number): BatchEvent[] {
   return Array.from({ length: size }, (_, i) => {
     const productId = mine[(i * 7 + n) % mine.length]!;
     const qty = 1 + (i % 5);
-    return { type: 'OrderCreated', event: { orderId: randomUUID(), userId: `user-${i % 100}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: now }, partition: lane, offset: n * size + i } as BatchEvent;
+    return { type: 'OrderCreated', event: { orderId: randomUUID(), userId: `user-${(n * size + i) % 5000}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: now }, partition: lane, offset: n * size + i } as BatchEvent;
   });
 }
 
@@ -104,7 +104,7 @@ async function copyBatch(pool: Pool, batch: BatchEvent[]): Promise<void> {
 interface Figure { name: string; ordersPerSecond: number; pgCpuUsPerOrder: number; walBytesPerOrder: number }
 
 async function measure(name: string, pool: Pool, work: (lane: number, n: number) => Promise<void>): Promise<Figure> {
-  const pids = await backends(pool, lanes + 1);
+  const pids = await backends(pool, lanes);
   const cpu0 = backendCpu(pids);
   const wal0 = await walLsn(pool);
   const t0 = process.hrtime.bigint();

@@ -7,12 +7,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export STACK_DIR=${STACK_DIR:-$root/.stack}
 
+# Every program the run needs, checked first: one apt-get line with all that is missing (and the
+# Node.js checks below, so a newcomer learns everything in one go).
+prerequisites=0
+bash scripts/prerequisites.sh || prerequisites=1
 # One supported major (/.node-version, `engines`): tests on another one prove nothing about it.
 major=$(tr -d 'v \n\r' <.node-version | cut -d. -f1)
 have=$(node --version 2>/dev/null || echo none)
 [[ $have == "v$major".* ]] || { echo "npm test: needs Node.js $major (.node-version), found $have at $(command -v node || echo 'no node'); eval \"\$(bash scripts/node.sh --env)\" puts it first on PATH (README, Runtime)" >&2; exit 1; }
 # A node_modules installed under another major has a native Kafka client that does not load.
 node -e "require('@confluentinc/kafka-javascript')" 2>/dev/null || { echo "npm test: the native Kafka client does not load on Node.js $have: rebuild it with CKJS_LINKING=dynamic npm ci (README, Runtime)" >&2; exit 1; }
+(( prerequisites == 0 )) || exit 1
 
 npm run --silent typecheck
 # 10 s: some unit tests run tools (promtool, kustomize) and 2 s is too tight on a busy 2-core machine.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// order-stream command line: one binary, one image, several roles (DESIGN §4).
+// order-stream command line: one binary, one image, several roles and the tools around them.
 import { ConfigError, loadConfig } from './config/index.js';
 
 const USAGE = `usage: order-stream <command> [options]
@@ -11,7 +11,7 @@ roles (each listens on PORT for /healthz, /readyz and /metrics):
   (roles take --demo-catalog: insert CATALOG-0001 … CATALOG-0010 when missing)
 
 tools:
-  migrate      apply database migrations and exit
+  migrate      the deploy step: apply database migrations, register the order schema, exit
   produce      generate orders into the topic   (order-stream produce --help)
   tail         print the topic as decoded JSON lines (order-stream tail --help)
 

@@ -1,198 +1,136 @@
-// The composition root of the long-running roles: connects the dependencies once, starts the
-// roles asked for, and on SIGTERM/SIGINT stops them in reverse order within SHUTDOWN_TIMEOUT_MS.
+// The composition root of the long-running roles (api, processor, or both in one process).
+//
+// Start-up, in this order:
+//   1. the clients are made, none connected (src/service/dependencies.ts);
+//   2. HTTP listens at once: /healthz, /readyz, /metrics answer; the API answers 503 until step 4;
+//   3. in the background, each start-up step is retried until its dependency answers
+//      (src/service/startup.ts): database migrations, topic creation, producer connection,
+//      schema look-up, then the verdict listener (api) and the consumer group join (processor);
+//   4. the API opens. /readyz names the step waited for meanwhile; nothing exits on an outage.
+// Shutdown (SIGTERM/SIGINT, within SHUTDOWN_TIMEOUT_MS) stops what started in reverse order
+// (src/service/shutdown.ts): the API closes (requests in flight are answered), the processor
+// finishes its batch and leaves the group, the verdict listener and the producer (flushed) stop,
+// HTTP stops listening, the pool ends. Only a configuration error (exit 78, src/main.ts) or a bug
+// (exit 1) ends a role otherwise.
+import { EventEmitter, once } from 'node:events';
 import type { Config } from './config/index.js';
 import { createLogger, type Logger } from './logger.js';
-import { createPool, type Pool } from './db/pool.js';
-import { migrate } from './db/migrate.js';
-import { loadDemoCatalog } from './db/demo-catalog.js';
-import { createAdmin, createProducer, disconnect, type Producer } from './kafka/clients.js';
-import { DeliveryTracker } from './kafka/delivery.js';
-import { ensureTopics, topicSpecs } from './kafka/topics.js';
-import { createRegistry, registryRest } from './serde/registry.js';
-import { OrderSerde, valueSubject } from './serde/order-serde.js';
-import { registryReachable, resolveContract, type Contract } from './serde/contract.js';
-import { withAdvisoryLock } from './db/lock.js';
+import type { Pool } from './db/pool.js';
 import { buildApp } from './api/app.js';
-import { VerdictWaiter } from './api/verdict-waiter.js';
+import { Gate } from './api/gate.js';
 import { Publisher } from './api/publish.js';
 import { Processor } from './processor/processor.js';
-import { createMetrics } from './metrics/registry.js';
-import { batchObserver, deliveryObserver, readAtScrape, retryObserver } from './wiring.js';
-import type { Check } from './health/checks.js';
+import { batchObserver, readAtScrape, retryObserver } from './wiring.js';
+import { createDependencies, readinessChecks, startupSteps, type Dependencies, type Role } from './service/dependencies.js';
+import { Startup } from './service/startup.js';
+import { Shutdown } from './service/shutdown.js';
 
-export type Role = 'api' | 'processor';
-
-export interface RunningService {
-  log: Logger;
-  pool: Pool;
-  port: number;
-  stop: () => Promise<void>;
-}
-
-function metadataCheck(producer: Producer): Check {
-  return () =>
-    new Promise((resolve, reject) =>
-      producer.getMetadata({ timeout: 1500 }, (err) => (err ? reject(new Error(`kafka: ${err.message}`)) : resolve())),
-    );
-}
+export type { Role } from './service/dependencies.js';
 
 export interface ServiceOptions {
   /** Insert the demo products when missing (npm run dev). */
   demoCatalog?: boolean;
 }
 
+export interface RunningService {
+  log: Logger;
+  pool: Pool;
+  port: number;
+  /** Resolves true once every start-up step ran and the API is open, false if stopped first. */
+  started: Promise<boolean>;
+  /** Resolves with the error if the role failed on a bug (not an outage): the caller exits. */
+  failed: Promise<Error>;
+  stop: () => Promise<void>;
+}
+
+function newProcessor(config: Config, log: Logger, deps: Dependencies, onFatal: (err: Error) => void): Processor {
+  return new Processor({
+    config, log, pool: deps.pool, serde: deps.serde, dlq: deps.delivery,
+    onBatch: batchObserver(deps.metrics),
+    onRetry: retryObserver(deps.metrics),
+    onFatal,
+  });
+}
+
 export async function startService(config: Config, roles: Role[], options: ServiceOptions = {}): Promise<RunningService> {
   const log = createLogger(config.logLevel, { role: roles.join('+') });
-  const pool = createPool(config.database.url, config.database.poolMax);
-  const applied = await migrate(pool);
-  if (applied.length) log.info({ applied }, 'database migrated');
-  if (options.demoCatalog) log.info({ inserted: await loadDemoCatalog(pool) }, 'demo catalog loaded');
-
-  const admin = createAdmin({ brokers: config.kafka.brokers, security: config.kafka.security, clientId: 'order-stream-admin' });
-  const { ordersTopic } = config.kafka;
-  try {
-    log.info({ topics: await ensureTopics(admin, topicSpecs(config.kafka)) }, 'topics ready');
-  } finally {
-    admin.disconnect();
-  }
-
-  const rest = registryRest(config.registry);
-  const serde = new OrderSerde(createRegistry(config.registry), valueSubject(ordersTopic));
-
-  // One producer per process: orders from the api, dead letters from the processor.
-  const producer = await createProducer(
-    { brokers: config.kafka.brokers, security: config.kafka.security, clientId: `order-stream-${roles.join('-')}` },
-    { 'message.timeout.ms': config.api.produceTimeoutMs },
-  );
-  const metrics = createMetrics(roles);
-  const delivery = new DeliveryTracker(producer, deliveryObserver(metrics));
-
-  const verdicts = roles.includes('api') ? new VerdictWaiter(config.database.url, log) : undefined;
-  await verdicts?.start();
-
-  const processor = roles.includes('processor')
-    ? new Processor({
-        config, log, pool, serde, dlq: delivery,
-        onBatch: batchObserver(metrics),
-        onRetry: retryObserver(metrics),
-        // A bug, not a bad message: exit non-zero so the orchestrator restarts a clean process.
-        onFatal: () => void stop().finally(() => process.exit(1)),
-      })
-    : undefined;
-
+  const failures = new EventEmitter<{ fatal: [Error] }>();
+  const fail = (err: Error) => void failures.emit('fatal', err);
+  const shutdown = new Shutdown(log);
+  const startup = new Startup(log);
   let draining = false;
-  // The schema id is looked up in the background (below) while health and metrics already answer.
-  let contract: Contract | undefined;
-  let contractProblem = 'schema id not looked up yet';
-  const checks: Record<string, Check> = {
-    postgres: async () => void (await pool.query('SELECT 1')),
-    kafka: metadataCheck(producer),
-    schema: async () => {
-      if (!contract) throw new Error(contractProblem);
-    },
-    // Reported, not required once the schema id is known: the api encodes with it and the
-    // processor reads the writer schemas it cached, so a registry outage must not pull every
-    // replica out of the load balancer.
-    registry: () => registryReachable(rest, contract?.id),
-    ...(processor ? { group: async () => { if (!processor.ready) throw new Error('not joined to the consumer group yet'); } } : {}),
-    ...(verdicts ? { verdicts: async () => { if (!verdicts.listening) throw new Error('verdict listener not connected'); } } : {}),
-  };
-  readAtScrape(metrics, { pool, checks, processor, consumes: { topic: ordersTopic, group: config.kafka.groupId }, verdicts });
+
+  // 1. Clients, none connected.
+  const deps = createDependencies(config, roles, log);
+  shutdown.started('database pool', () => deps.pool.end());
+  const processor = roles.includes('processor') ? newProcessor(config, log, deps, fail) : undefined;
+  const checks = readinessChecks(deps, startup.check, processor);
+  readAtScrape(deps.metrics, { pool: deps.pool, checks, processor, consumes: { topic: config.kafka.ordersTopic, group: config.kafka.groupId }, verdicts: deps.verdicts });
+
+  // 2. HTTP, at once.
+  const gate = new Gate(() => startup.waitingFor);
   const app = await buildApp({
     log,
+    metrics: deps.metrics,
     bodyLimitBytes: config.http.bodyLimitBytes,
-    metrics,
-    health: { isDraining: () => draining, checks, advisory: ['registry'] },
-    extraRoutes: (scope) => {
-      scope.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-        reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-      );
-    },
-    ...(verdicts
+    isDraining: () => draining,
+    health: { checks, isDraining: () => draining, advisory: ['registry'] },
+    ...(deps.verdicts
       ? {
           api: {
-            pool, metrics,
-            publisher: new Publisher({ serde, delivery, waiter: verdicts, topic: ordersTopic, produceTimeoutMs: config.api.produceTimeoutMs }),
+            gate,
+            pool: deps.pool,
+            metrics: deps.metrics,
+            publisher: new Publisher({ serde: deps.serde, delivery: deps.delivery, waiter: deps.verdicts, topic: config.kafka.ordersTopic, produceTimeoutMs: config.api.produceTimeoutMs }),
             maxWaitSeconds: config.api.maxWaitSeconds,
           },
         }
       : {}),
   });
-
   await app.listen({ host: config.http.host, port: config.http.port });
+  shutdown.started('http server', () => app.close());
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  log.info({ port, roles }, 'listening (not ready until the schema id is known)');
+  log.info({ port, roles }, 'listening (not ready until start-up is done)');
 
-  // The registry may be down, slow, or not hold our schema yet (the deploy step has not run): keep
-  // retrying with backoff, not ready meanwhile, never exit. Then start the roles.
-  let stopped: () => void = () => undefined;
-  const stopping = new Promise<void>((resolve) => (stopped = resolve));
-  // Settled after the first look-up: with the roles started if it found the schema id, else at once.
-  let firstAttemptDone: () => void = () => undefined;
-  const firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve));
-  const starting = (async () => {
-    const subject = valueSubject(ordersTopic);
-    for (let attempt = 1; !draining; attempt++) {
-      try {
-        contract = await resolveContract({
-          rest,
-          subject,
-          schema: serde.schemaText,
-          autoRegister: config.registry.autoRegister,
-          exclusive: (work) => withAdvisoryLock(pool, `schema:${subject}`, work),
-        });
-        break;
-      } catch (err) {
-        const delayMs = Math.round(Math.min(15_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
-        contractProblem = `${(err as Error).message} (attempt ${attempt}; retrying in ${delayMs} ms)`;
-        log.warn({ err: (err as Error).message, attempt, delayMs, subject }, 'schema id not found yet, retrying');
-        firstAttemptDone();
-        await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, delayMs))]);
-      }
-    }
-    if (!contract || draining) return;
-    serde.useSchemaId(contract.id);
-    if (contract.warning) log.warn(contract.warning);
-    log.info({ subject, schemaId: contract.id, version: contract.version, registered: contract.registered }, contract.registered ? 'order schema registered' : 'order schema found');
-    await processor?.start();
-    log.info({ port, roles }, 'order-stream started');
-  })().catch((err: Error) => {
-    // Not the registry (retried above): the consumer could not be created. Exit for a clean restart.
-    log.fatal({ err }, 'start-up failed; exiting');
-    setImmediate(() => process.exit(1));
-  }).finally(firstAttemptDone);
-  // Callers (tests, the CLI) get a service that is started when the registry is there; otherwise
-  // one that answers health and keeps looking in the background.
-  await firstAttempt;
+  // 3. and 4. The dependencies, in the background; then the API opens.
+  const started = startup.run(startupSteps({ config, log, deps, processor, shutdown, demoCatalog: options.demoCatalog ?? false })).then(
+    (done) => {
+      if (!done) return false;
+      gate.open();
+      shutdown.started('api', () => gate.close());
+      log.info({ port, roles }, 'order-stream started');
+      return true;
+    },
+    (err: Error) => {
+      log.fatal({ err }, 'start-up failed on a bug, not an outage');
+      fail(err);
+      return false;
+    },
+  );
 
   async function stop(): Promise<void> {
-    draining = true;
-    stopped();
-    await starting; // a role half-started finishes starting, then stops below
-    await app.close(); // in-flight requests finish; new ones get 503
-    await processor?.stop(); // the batch in flight is applied and committed, then the group is left
-    await verdicts?.stop();
-    await disconnect(producer, Math.max(1000, config.shutdownTimeoutMs / 2)); // flush what is queued
-    await pool.end();
+    draining = true; // /readyz answers 503 from now on: the load balancer stops sending
+    startup.stop();
+    await started; // a step in flight finishes, so what it started is stopped below
+    await shutdown.run();
     log.info('stopped');
   }
-  return { log, pool, port, stop };
+  const failed = once(failures, 'fatal').then(([err]) => err as Error);
+  return { log, pool: deps.pool, port, started, failed, stop };
 }
 
-/** Runs until SIGTERM/SIGINT, then shuts down within the configured timeout. */
+/** Runs until SIGTERM/SIGINT (exit 0) or a bug (exit 1), then shuts down within the configured timeout. */
 export async function runService(config: Config, roles: Role[], options: ServiceOptions = {}): Promise<number> {
   const service = await startService(config, roles, options);
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  service.log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+  const signals = ['SIGTERM', 'SIGINT'].map((signal) => once(process, signal).then(() => signal));
+  const why = await Promise.race([...signals, service.failed]);
+  service.log.info({ reason: typeof why === 'string' ? why : why.message, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
   const deadline = setTimeout(() => {
     service.log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out, exiting');
     process.exit(1);
   }, config.shutdownTimeoutMs);
   deadline.unref();
   await service.stop();
-  return 0;
+  return typeof why === 'string' ? 0 : 1;
 }

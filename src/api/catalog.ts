@@ -37,7 +37,7 @@ const COLUMNS = 'product_id, product_name, stock, unit_price, created_at';
 const LIST = `SELECT ${COLUMNS} FROM catalog WHERE product_id > $1 ORDER BY product_id LIMIT $2`;
 const ONE = `SELECT ${COLUMNS} FROM catalog WHERE product_id = $1`;
 // Create or replace; `xmax = 0` is true only for a freshly inserted row, which tells 201 from 200.
-export const UPSERT_PRODUCT = `
+const UPSERT_PRODUCT = `
   INSERT INTO catalog (product_id, product_name, unit_price, stock) VALUES ($1, $2, $3, $4)
   ON CONFLICT (product_id) DO UPDATE
     SET product_name = EXCLUDED.product_name, unit_price = EXCLUDED.unit_price, stock = EXCLUDED.stock, updated_at = now()
@@ -96,8 +96,10 @@ export async function catalogRoutes(app: FastifyInstance, options: CatalogRoutes
       reply.header('preference-applied', `wait=${waitSeconds}`);
       const { verdict } = published;
       if (verdict?.outcome === 'REFUSED') throw new HttpError(404, `product ${productId} not found`);
-      if (!verdict) return reply.code(202).send(answer('PENDING'));
-      return reply.code(200).send(answer('STOCKED', (await findProduct(productId))?.stock));
+      // The restock is durable in Kafka from here on: a 503 would tell the client it was not, and a
+      // retry without an Idempotency-Key would add the stock twice. Whatever fails now is PENDING.
+      const now = verdict ? await findProduct(productId).catch(() => undefined) : undefined;
+      return now ? reply.code(200).send(answer('STOCKED', now.stock)) : reply.code(202).send(answer('PENDING'));
     },
   );
 

@@ -2,6 +2,7 @@
 // mistake is never a 500, a dependency that is down is a 503 naming it (never a 500), and no
 // response carries a stack trace or an internal message.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
 import { isDatabaseUnavailable } from '../db/errors.js';
 
@@ -63,7 +64,12 @@ function methodNotAllowed(app: FastifyInstance): void {
   });
 }
 
-export function errorHandling(app: FastifyInstance): void {
+/**
+ * The error mapping of the whole instance (fastify-plugin: not encapsulated), so every feature's
+ * errors leave alike. It sees the routes registered after it: src/api/app.ts registers it with the
+ * instance, before any feature.
+ */
+export const errorHandling = fp(async (app: FastifyInstance) => {
   methodNotAllowed(app);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
@@ -101,4 +107,4 @@ export function errorHandling(app: FastifyInstance): void {
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'Internal Server Error', message: 'the server could not handle this request' });
   });
-}
+}, { name: 'error-handling' });

@@ -1,5 +1,7 @@
 // /healthz answers while the process runs; /readyz answers 200 only when every dependency this
 // role needs is usable, so Kubernetes sends traffic (api) or counts the pod ready (processor).
+// An encapsulated plugin: it can be registered on the instance that serves the API or on a
+// separate management instance.
 import type { FastifyInstance } from 'fastify';
 import { runChecks, type Check } from '../health/checks.js';
 
@@ -9,16 +11,17 @@ export interface HealthOptions {
   isDraining: () => boolean;
   /** Checks shown in /readyz but not required for readiness: the role keeps working without them. */
   advisory?: readonly string[];
-  checkTimeoutMs?: number;
 }
 
-export function healthRoutes(app: FastifyInstance, options: HealthOptions): void {
-  const timeout = options.checkTimeoutMs ?? 2000;
+/** A check slower than this is reported failed: /readyz answers within Kubernetes' probe timeout. */
+const CHECK_TIMEOUT_MS = 2000;
+
+export async function health(app: FastifyInstance, options: HealthOptions): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const results = await runChecks(options.checks, timeout);
-    // `failing` names what makes this replica not ready (postgres, kafka, …); `checks` says why,
-    // advisory checks included.
+    const results = await runChecks(options.checks, CHECK_TIMEOUT_MS);
+    // `failing` names what makes this replica not ready (startup, postgres, kafka, …); `checks`
+    // says why, advisory checks included.
     const failing = Object.keys(results).filter((name) => results[name] !== 'ok' && !options.advisory?.includes(name)).sort();
     if (options.isDraining()) {
       results.shutdown = 'draining';

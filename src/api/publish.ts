@@ -34,7 +34,8 @@ export class Publisher {
 
   /**
    * Makes the event durable in Kafka, then waits up to waitSeconds for the verdict on `id`.
-   * Throws a 503 HttpError when Kafka did not acknowledge it in time.
+   * Throws a 503 HttpError when Kafka did not acknowledge it in time, and never after: once it
+   * returns, the event is durable and the route must answer 2xx (PENDING when it knows no more).
    */
   async publish(e: OrderEvent, id: string, waitSeconds: number | undefined, log: FastifyBaseLogger): Promise<Published> {
     const { serde, delivery, waiter, topic, produceTimeoutMs } = this.options;

@@ -4,7 +4,12 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 
-export function strictBodies(app: FastifyInstance): void {
+/**
+ * Sets the validators of `scope` (encapsulated: the scope's routes only). The scope's shared
+ * schemas ($ref targets) are handed to both when a route's schema is compiled, which happens once
+ * every plugin has loaded: addSchema may come before or after this call.
+ */
+export function strictBodies(scope: FastifyInstance): void {
   const make = (coerceTypes: boolean | 'array') => {
     const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
     addFormats.default(ajv);
@@ -12,10 +17,11 @@ export function strictBodies(app: FastifyInstance): void {
   };
   const body = make(false);
   const rest = make('array');
-  // Shared schemas ($ref targets) must be known to both.
-  for (const schema of Object.values(app.getSchemas())) {
-    body.addSchema(schema as object);
-    rest.addSchema(schema as object);
-  }
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : rest).compile(schema));
+  const withSharedSchemas = (ajv: Ajv) => {
+    for (const schema of Object.values(scope.getSchemas()) as Array<{ $id?: string }>) {
+      if (schema.$id && !ajv.getSchema(schema.$id)) ajv.addSchema(schema);
+    }
+    return ajv;
+  };
+  scope.setValidatorCompiler(({ schema, httpPart }) => withSharedSchemas(httpPart === 'body' ? body : rest).compile(schema));
 }

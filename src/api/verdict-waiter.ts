@@ -2,9 +2,11 @@
 // restock) without querying the database: one LISTEN connection per api process receives every
 // verdict (the codec is src/domain/verdict.ts; the processor sends them inside its transaction)
 // and wakes the requests waiting on those event ids. If the connection drops, waiting requests
-// time out into 202 PENDING — the order itself is safe in Kafka — and the listener reconnects.
+// time out into 202 PENDING — the order itself is safe in Kafka — and the listener reconnects
+// with the service's retry policy (src/retry.ts).
 import pg from 'pg';
 import type { Logger } from '../logger.js';
+import { retry } from '../retry.js';
 import { unpackVerdicts, VERDICT_CHANNEL, type Verdict } from '../domain/verdict.js';
 
 type Wake = (verdict: Verdict | undefined) => void;
@@ -12,13 +14,31 @@ type Wake = (verdict: Verdict | undefined) => void;
 export class VerdictWaiter {
   private readonly waiting = new Map<string, Set<Wake>>();
   private client: pg.Client | undefined;
-  private closed = false;
+  private readonly closed = new AbortController();
   private connected = false;
 
   constructor(private readonly databaseUrl: string, private readonly log: Logger) {}
 
-  async start(): Promise<void> {
-    await this.connect();
+  /** One attempt at the LISTEN connection (start-up retries it); rejects when PostgreSQL is unreachable. */
+  async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'order-stream-verdicts' });
+    client.on('notification', (message) => this.wake(message.channel, message.payload));
+    // Without a listener an error would crash the process; 'end' follows it and reconnects.
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'verdict listener lost its connection'));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${VERDICT_CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    if (this.closed.signal.aborted) return void (await client.end().catch(() => undefined));
+    this.client = client;
+    this.connected = true;
+    client.once('end', () => {
+      this.connected = false;
+      if (!this.closed.signal.aborted) void this.reconnect();
+    });
   }
 
   get listening(): boolean {
@@ -61,50 +81,28 @@ export class VerdictWaiter {
   }
 
   async stop(): Promise<void> {
-    this.closed = true;
+    this.closed.abort();
     // Waiting requests answer 202 PENDING now rather than hold up shutdown.
     for (const wakers of this.waiting.values()) for (const wake of wakers) wake(undefined);
     this.waiting.clear();
     await this.client?.end().catch(() => undefined);
   }
 
-  private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'order-stream-verdicts' });
-    client.on('notification', (message) => {
-      if (message.channel !== VERDICT_CHANNEL || !message.payload || this.waiting.size === 0) return;
-      for (const verdict of unpackVerdicts(message.payload)) {
-        const wakers = this.waiting.get(verdict.id);
-        if (!wakers) continue;
-        this.waiting.delete(verdict.id);
-        for (const wake of wakers) wake(verdict);
-      }
-    });
-    client.on('error', (err) => {
-      this.connected = false;
-      this.log.warn({ err: err.message }, 'verdict listener lost its connection');
-      this.reconnectLater();
-    });
-    client.on('end', () => {
-      this.connected = false;
-      this.reconnectLater();
-    });
-    this.client = client;
-    await client.connect();
-    await client.query(`LISTEN ${VERDICT_CHANNEL}`);
-    this.connected = true;
+  private wake(channel: string, payload: string | undefined): void {
+    if (channel !== VERDICT_CHANNEL || !payload || this.waiting.size === 0) return;
+    for (const verdict of unpackVerdicts(payload)) {
+      const wakers = this.waiting.get(verdict.id);
+      if (!wakers) continue;
+      this.waiting.delete(verdict.id);
+      for (const wake of wakers) wake(verdict);
+    }
   }
 
-  private reconnecting = false;
-  private reconnectLater(): void {
-    if (this.closed || this.reconnecting) return;
-    this.reconnecting = true;
-    setTimeout(() => {
-      this.reconnecting = false;
-      if (this.closed) return;
-      this.connect().catch((err: Error) => {
-        this.log.warn({ err: err.message }, 'verdict listener cannot reconnect yet');
-        this.reconnectLater();
-      });
-    }, 1000).unref();
+  private async reconnect(): Promise<void> {
+    await retry(() => this.listen(), {
+      what: 'verdict listener',
+      signal: this.closed.signal,
+      onRetry: ({ err, attempt, delayMs }) => this.log.warn({ err: err.message, attempt, delayMs }, 'verdict listener cannot reconnect yet'),
+    }).catch(() => undefined); // Stopped: shutting down
   }
 }

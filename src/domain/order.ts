@@ -39,7 +39,6 @@ export type OrderEvent =
   | { type: 'StockAdded'; event: StockAdded };
 
 export type EventType = OrderEvent['type'];
-export const EVENT_TYPES: readonly EventType[] = ['OrderCreated', 'OrderCancelled', 'StockAdded'];
 
 export const LIMITS = {
   idPattern: '^[A-Za-z0-9._-]{1,64}$',
@@ -64,7 +63,7 @@ const timeProblem = (what: string, value: number) => (Number.isSafeInteger(value
 export function invalidEvent(e: OrderEvent): string | undefined {
   switch (e.type) {
     case 'OrderCreated':
-      return invalidField(e.event);
+      return invalidOrder(e.event);
     case 'OrderCancelled': {
       const c = e.event;
       if (!UUID.test(c.cancellationId)) return 'cancellationId is not a UUID';
@@ -81,7 +80,7 @@ export function invalidEvent(e: OrderEvent): string | undefined {
 }
 
 /** Why an OrderCreated cannot be applied, or undefined when it can. */
-export function invalidField(order: OrderCreated): string | undefined {
+function invalidOrder(order: OrderCreated): string | undefined {
   if (!UUID.test(order.orderId)) return 'orderId is not a UUID';
   const id = idProblem('userId', order.userId) ?? idProblem('productId', order.productId);
   if (id) return id;

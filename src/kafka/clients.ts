@@ -36,11 +36,11 @@ function connect<T extends Producer | BindingConsumer>(client: T, timeoutMs: num
 }
 
 /**
- * A connected producer: acks=all and idempotence so a retried send never duplicates or reorders,
- * delivery reports polled on librdkafka's background thread.
+ * A producer, not connected yet (connectProducer): acks=all and idempotence so a retried send never
+ * duplicates or reorders.
  */
-export async function createProducer(options: KafkaOptions, overrides: ProducerGlobalConfig & ProducerTopicConfig = {}): Promise<Producer> {
-  const producer = new Kafka.Producer({
+export function newProducer(options: KafkaOptions, overrides: ProducerGlobalConfig & ProducerTopicConfig = {}): Producer {
+  return new Kafka.Producer({
     ...base(options),
     'enable.idempotence': true,
     'acks': -1, // all in-sync replicas
@@ -49,9 +49,21 @@ export async function createProducer(options: KafkaOptions, overrides: ProducerG
     'compression.type': 'lz4',
     ...overrides,
   });
-  await connect(producer, 30_000);
+}
+
+/**
+ * Connects (the first metadata answer within timeoutMs), then polls delivery reports on
+ * librdkafka's background thread. May be called again after it failed.
+ */
+export async function connectProducer(producer: Producer, timeoutMs = 30_000): Promise<Producer> {
+  await connect(producer, timeoutMs);
   producer.setPollInBackground(true);
   return producer;
+}
+
+/** A connected producer (newProducer, then connectProducer). */
+export function createProducer(options: KafkaOptions, overrides: ProducerGlobalConfig & ProducerTopicConfig = {}): Promise<Producer> {
+  return connectProducer(newProducer(options, overrides));
 }
 
 /** A connected, not yet subscribed consumer with manual offsets and cooperative rebalancing. */

@@ -37,9 +37,9 @@ export function ensureTopic(admin: IAdminClient, spec: TopicSpec, timeoutMs = 30
   });
 }
 
-export async function ensureTopics(admin: IAdminClient, specs: TopicSpec[]): Promise<Record<string, TopicOutcome>> {
+export async function ensureTopics(admin: IAdminClient, specs: TopicSpec[], timeoutMs?: number): Promise<Record<string, TopicOutcome>> {
   const outcomes: Record<string, TopicOutcome> = {};
-  for (const spec of specs) outcomes[spec.topic] = await ensureTopic(admin, spec);
+  for (const spec of specs) outcomes[spec.topic] = await ensureTopic(admin, spec, timeoutMs);
   return outcomes;
 }
 

@@ -4,8 +4,10 @@
 // and only bounded labels — route patterns, status classes, outcomes, partitions; never an id.
 // Every labelled counter and histogram starts with its known label values at zero, so a healthy
 // system shows 0 errors, 0 dead letters and 0 retries (not "No data") and error ratios are defined.
-// This module imports nothing above it (only the domain's verdict vocabulary): the roles report
-// through ./observers.ts, and the composition root (src/wiring.ts) connects the two.
+// This module imports nothing above it (only the domain's verdict vocabulary). The api's routes
+// and hooks update their series directly; the processor and the Kafka delivery tracker know no
+// metrics and report through callbacks, which the composition root (src/wiring.ts) connects to
+// ./observers.ts.
 import client from 'prom-client';
 import { OUTCOMES, OUTCOMES_OF } from '../domain/verdict.js';
 
@@ -32,7 +34,7 @@ export const MESSAGE_SERIES: ReadonlyArray<{ event: string; outcome: string }> =
 /** orderstream_processor_retries_total{operation}: the processor's retried operations. */
 export const RETRY_OPERATIONS = ['schema lookup', 'dead-letter produce', 'batch apply'] as const;
 /** orderstream_http_request_duration_seconds{status_class} initialised for every route. */
-export const STATUS_CLASSES = ['2xx', '4xx', '5xx'] as const;
+const STATUS_CLASSES = ['2xx', '4xx', '5xx'] as const;
 
 /** Readers for the gauges computed at scrape time; the roles fill in the ones they have. */
 export interface ScrapeReaders {

@@ -22,7 +22,7 @@ import { sendToDlq } from './dlq.js';
 import { route, split, isDeadLetter, type Routed, type RoutedMessage } from './topology.js';
 import { take } from './batching.js';
 import type { BatchEvent } from './plan.js';
-import { retryTransient, Stopped } from './retry.js';
+import { retry, Stopped, TRANSIENT_BACKOFF, type RetryOptions } from '../retry.js';
 import { Rebalances, partitionKey } from './rebalances.js';
 import { Backpressure } from './backpressure.js';
 
@@ -286,7 +286,7 @@ export class Processor {
     // messages of it now would let a commit pass them (the same hazard as in rebalances.ts).
     const revoked = (this.revokedWhileDealing = new Set());
     try {
-      await retryTransient(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), this.retry('schema lookup', this.batchNo + 1));
+      await retry(() => serde.prepare(messages.map((m) => m.value ?? Buffer.alloc(0))), this.retrying('schema lookup', this.batchNo + 1));
     } finally {
       this.revokedWhileDealing = undefined;
     }
@@ -327,21 +327,22 @@ export class Processor {
   private async apply(batch: RoutedBatch): Promise<void> {
     const { pool, log, config, dlq } = this.deps;
     if (batch.deadLetters.length) {
-      await retryTransient(() => sendToDlq(dlq, config.kafka.dlqTopic, batch.deadLetters), this.retry('dead-letter produce', batch.id));
+      await retry(() => sendToDlq(dlq, config.kafka.dlqTopic, batch.deadLetters), this.retrying('dead-letter produce', batch.id));
       log.warn({ batchId: batch.id, deadLetters: batch.deadLetters.length, first: batch.deadLetters[0]!.reason }, 'messages sent to the dead-letter topic');
     }
     const started = process.hrtime.bigint();
-    const applied = batch.events.length ? await retryTransient(() => applyBatch(pool, batch.events), this.retry('batch apply', batch.id)) : undefined;
+    const applied = batch.events.length ? await retry(() => applyBatch(pool, batch.events), this.retrying('batch apply', batch.id)) : undefined;
     const applySeconds = Number(process.hrtime.bigint() - started) / 1e9;
     log.debug({ batchId: batch.id, messages: batch.size, inserted: applied?.inserted ?? 0, applySeconds }, 'batch applied');
     this.deps.onBatch?.({ messages: batch.size, events: batch.events, applied, deadLetters: batch.deadLetters.length, applySeconds });
   }
 
-  private retry(what: string, batchId: number) {
+  private retrying(what: string, batchId: number): RetryOptions {
     return {
       what,
+      backoff: TRANSIENT_BACKOFF,
       isStopping: () => this.stopping,
-      onRetry: (err: Error, attempt: number, delayMs: number) => {
+      onRetry: ({ err, attempt, delayMs }) => {
         this.deps.onRetry?.(what);
         this.deps.log.warn({ batchId, err: err.message, attempt, delayMs }, `${what} failed, retrying`);
       },

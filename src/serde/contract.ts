@@ -31,8 +31,6 @@ export interface ContractOptions {
   schema: string;
   /** Runs the work alone across every process that registers (a cross-process lock). */
   exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
-  /** Set on a subject this call creates: every later version must read what the topic holds. */
-  compatibility?: 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE';
 }
 
 /** The subject holds no version equal to ours and this process may not register it. */
@@ -127,7 +125,8 @@ export async function registerContract(options: ContractOptions): Promise<Contra
     if (!contract) throw new Error(`registered the schema under ${subject}, but the registry does not list it`);
     let warning: string | undefined;
     if (isNew) {
-      const compatibility = options.compatibility ?? 'BACKWARD';
+      // Every later version must read what the topic holds.
+      const compatibility = 'BACKWARD';
       try {
         await rest.request('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility });
       } catch (err) {

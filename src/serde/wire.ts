@@ -6,7 +6,7 @@
 //
 // Anything else in a topic that promises this format is not ours to guess at: it is a poison message.
 
-export const MAGIC_BYTE = 0;
+const MAGIC_BYTE = 0;
 export const HEADER_BYTES = 5;
 
 export class WireFormatError extends Error {

@@ -1,7 +1,7 @@
 // The api role end to end on the real stack: two api replicas and a processor, in process.
 import { expect } from 'chai';
 import { testBed, putProducts, eventually, totals, type TestBed } from '../support/fixtures.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startedService, type RunningService } from '../support/service.js';
 import { createAdmin } from '../../src/kafka/clients.js';
 
 const json = { 'content-type': 'application/json' };
@@ -20,9 +20,9 @@ describe('order API (two replicas + processor, real stack)', function () {
   before(async () => {
     bed = await testBed(3);
     [apiA, apiB, processor] = await Promise.all([
-      startService(bed.config, ['api']),
-      startService(bed.config, ['api']),
-      startService(bed.config, ['processor']),
+      startedService(bed.config, ['api']),
+      startedService(bed.config, ['api']),
+      startedService(bed.config, ['processor']),
     ]);
     await eventually('processor ready', async () => (await fetch(url(processor, '/readyz'))).status, (s) => s === 200);
   });
@@ -144,9 +144,9 @@ describe('order API (two replicas + processor, real stack)', function () {
       });
     }
 
-    it('503 with Retry-After when Kafka cannot take the order, and nothing half-accepted', async () => {
+    it('503 with Retry-After naming kafka, within the produce timeout, and no orderId, when Kafka cannot take the order', async () => {
       const gone = await testBed(1, { API_PRODUCE_TIMEOUT_MS: '1500' });
-      const api = await startService(gone.config, ['api']);
+      const api = await startedService(gone.config, ['api']);
       try {
         // The topic disappears under the running api: Kafka cannot take orders for it any more.
         const admin = createAdmin({ brokers: gone.config.kafka.brokers });
@@ -157,7 +157,9 @@ describe('order API (two replicas + processor, real stack)', function () {
         expect(response.status).to.equal(503);
         expect(Number(response.headers.get('retry-after'))).to.be.greaterThan(0);
         expect(Date.now() - startedAt).to.be.below(5_000);
-        expect(await read(response)).to.include({ error: 'Service Unavailable', dependency: 'kafka' });
+        const body = await read(response);
+        expect(body).to.include({ error: 'Service Unavailable', dependency: 'kafka' });
+        expect(body, 'not acknowledged: no order id to look up').not.to.have.property('orderId');
       } finally {
         await api.stop();
         await gone.close();

@@ -14,7 +14,7 @@ import { testBed, putProducts, eventually, type TestBed } from '../support/fixtu
 import { expandVariables, extractMetricNames, extractVariableQueryMetrics } from '../support/promql.js';
 import { labelValues, prometheusUrl, query, queryRange, scalar, scrapeTargets, type Series } from '../support/prometheus.js';
 import { startKafka, startPostgres, stopKafka, stopPostgres } from '../support/stack-control.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startedService, type RunningService } from '../support/service.js';
 import { WAITED_VERDICTS } from '../../src/metrics/registry.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -114,14 +114,15 @@ describe('Grafana dashboards', () => {
     /** The orders of this test's users as stored, by orderId. */
     let stored = new Map<string, { status: string; createdAt: number }>();
     const storedCount = (status: string) => [...stored.values()].filter((o) => o.status === status).length;
-    let injectedOrders = 0;
+    /** Orders produced straight into Kafka while PostgreSQL was down (the processor must retry them). */
+    const direct: string[] = [];
 
     before(async () => {
       prometheusUrl(); // fails early, with the fix, when the stack runs without Prometheus
       // LOG_LEVEL error: the faults make the roles warn many times a second, by design.
       bed = await testBed(3, { PROCESSOR_BATCH_WAIT_MS: '5', LOG_LEVEL: 'error' });
       jobs = { api: `order-stream-api-${bed.tag}`, processor: `order-stream-processor-${bed.tag}` };
-      [api, processor] = await Promise.all([startService(bed.config, ['api']), startService(bed.config, ['processor'])]);
+      [api, processor] = await Promise.all([startedService(bed.config, ['api']), startedService(bed.config, ['processor'])]);
       removeTargets = scrapeTargets(`dashboards-${bed.tag}`, [
         { job: jobs.api, targets: [`127.0.0.1:${api.port}`] },
         { job: jobs.processor, targets: [`127.0.0.1:${processor.port}`] },
@@ -137,7 +138,8 @@ describe('Grafana dashboards', () => {
       // 1. healthy, mixed traffic
       driver.start();
       await eventually('traffic of every kind', async () => ledger, (l) => l.posts.acknowledged > 20 && l.waited.accepted! > 0 && l.waited.rejected! > 0 && l.posts.replayed > 0, 60_000);
-      await pause(3 * RATE_S);
+      // Prometheus has counted traffic for three whole rate windows: every rate panel has data.
+      await eventually('traffic counted for three rate windows', () => query(`min_over_time(sum(orderstream_orders_received_total{job="${jobs.api}", outcome="acknowledged"})[${3 * RATE_S}s:${SCRAPE_S}s]) > 0`), (r) => r.length === 1, 120_000, 500);
       mark('healthy');
 
       // 2. malformed messages → DLQ
@@ -147,7 +149,8 @@ describe('Grafana dashboards', () => {
       injectedDeadLetters = 6;
       await eventually('dead letters counted', () => query(`sum(orderstream_processor_messages_total{job="${jobs.processor}", outcome="dlq"})`), (r) => r[0]?.value === injectedDeadLetters, 30_000);
       mark('dlqCounted');
-      await pause(RATE_S + 3 * SCRAPE_S); // the DLQ rate returns to 0 before the next fault
+      // The DLQ rate is back to 0 before the next fault.
+      await eventually('DLQ rate back to 0', () => query(`sum(rate(orderstream_processor_messages_total{job="${jobs.processor}", outcome="dlq"}[${RATE_S}s]))`), (r) => r[0]?.value === 0, 60_000, 500);
 
       // 3. Kafka stopped → 503s
       mark('kafkaStopped');
@@ -167,13 +170,16 @@ describe('Grafana dashboards', () => {
         const order = { orderId: randomUUID(), userId: `${bed.tag}-direct`, productId: products.stocked, qty: 1, unitPrice: 100, totalPrice: 100, createdAt: Date.now() };
         await bed.delivery.send({ topic: bed.config.kafka.ordersTopic, key: order.productId, value: bed.serde.encode({ type: 'OrderCreated', event: order }) });
         ledger.expected.set(order.orderId, 'ACCEPTED');
+        direct.push(order.orderId);
       }
-      injectedOrders = 4;
       await eventually('retries counted', () => query(`sum(orderstream_processor_retries_total{job="${jobs.processor}", operation="batch apply"})`), (r) => (r[0]?.value ?? 0) > 0, 60_000);
       await startPostgres();
       mark('postgresStarted');
       driver.start();
-      await pause(3 * RATE_S);
+      // Traffic after the restart, acknowledged and counted by Prometheus.
+      const acknowledgedAtRestart = ledger.posts.acknowledged;
+      await eventually('orders acknowledged after the restart', async () => ledger.posts.acknowledged, (n) => n >= acknowledgedAtRestart + 20, 60_000);
+      await eventually('accepted after the restart, scraped', () => query(`sum(increase(orderstream_processor_messages_total{job="${jobs.processor}", outcome="accepted"}[${RATE_S}s]))`), (r) => (r[0]?.value ?? 0) > 0, 60_000, 500);
       await driver.stop();
       mark('trafficStopped');
 
@@ -188,7 +194,8 @@ describe('Grafana dashboards', () => {
         );
       stored = await eventually('every acknowledged order applied', storedOrders, (m) => [...ledger.expected.keys()].every((id) => m.has(id)), 120_000);
       await eventually('final counts scraped', () => query(`sum(orderstream_processor_messages_total{job="${jobs.processor}", outcome=~"accepted|rejected"})`), (r) => r[0]?.value === stored.size, 60_000);
-      await pause(RATE_S + 2 * SCRAPE_S);
+      // Rates back to 0: the run's end is in the windows the panels look at.
+      await eventually('request rate back to 0', () => query(`sum(rate(orderstream_orders_received_total{job="${jobs.api}"}[${RATE_S}s]))`), (r) => r[0]?.value === 0, 60_000, 500);
       mark('end');
 
       const range = Math.ceil(events.end! - events.start!) + RATE_S;
@@ -279,7 +286,8 @@ describe('Grafana dashboards', () => {
       expect(outcomes.accepted, 'accepted').to.equal(storedCount('ACCEPTED'));
       expect(outcomes.rejected, 'rejected').to.equal(storedCount('REJECTED'));
       expect(outcomes.dlq, 'dlq').to.equal(injectedDeadLetters);
-      expect(injectedOrders).to.be.greaterThan(0);
+      // The orders produced while PostgreSQL was down were retried and applied.
+      expect(direct.map((id) => stored.get(id)?.status)).to.deep.equal(['ACCEPTED', 'ACCEPTED', 'ACCEPTED', 'ACCEPTED']);
       // HTTP requests the driver made, by route and status class (probes and scrapes excluded)
       const http = await sumBy(
         `sum by (key) (label_join(orderstream_http_request_duration_seconds_count{job="${jobs.api}", route=~"/order-service.*"}, "key", " ", "method", "route", "status_class"))`,
@@ -376,8 +384,6 @@ describe('Grafana dashboards', () => {
     });
   });
 });
-
-const pause = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 interface Ledger {
   /** orderstream_orders_received_total by outcome, from the responses the api gave */

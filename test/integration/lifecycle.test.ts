@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { testBed, putProducts, eventually, stockOf, type TestBed } from '../support/fixtures.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startedService, type RunningService } from '../support/service.js';
 
 const json = { 'content-type': 'application/json' };
 // Response bodies are checked field by field below; `any` keeps those assertions readable.
@@ -37,7 +37,7 @@ describe('order lifecycle (api + processor, real stack)', () => {
 
   before(async () => {
     bed = await testBed(3);
-    [api, processor] = await Promise.all([startService(bed.config, ['api']), startService(bed.config, ['processor'])]);
+    [api, processor] = await Promise.all([startedService(bed.config, ['api']), startedService(bed.config, ['processor'])]);
     await Promise.all([ready(api), ready(processor)]);
   });
   after(async () => {
@@ -142,7 +142,7 @@ describe('cancelling a PENDING order (no processor running yet)', () => {
 
   before(async () => {
     bed = await testBed(3);
-    api = await startService(bed.config, ['api']);
+    api = await startedService(bed.config, ['api']);
     await ready(api);
   });
   after(async () => {
@@ -164,7 +164,7 @@ describe('cancelling a PENDING order (no processor running yet)', () => {
     expect(queued.status).to.equal(202);
     expect(queued.body).to.include({ orderId: placed.body.orderId, productId: product, status: 'PENDING' });
 
-    processor = await startService(bed.config, ['processor']);
+    processor = await startedService(bed.config, ['processor']);
     const order = await eventually('order applied and cancelled', async () => (await c.get(`/order-service/${user}/orders/${placed.body.orderId}`)).body, (o) => o.status === 'CANCELLED');
     expect(order).to.include({ qty: 3 });
     expect(await stockOf(bed.pool, [product])).to.deep.equal({ [product]: 10 });

@@ -91,7 +91,7 @@ describe('rollout of replicas against the real registry', function () {
     const waiting = await eventually(
       'replicas not ready because the schema is not registered',
       () => Promise.all(ports.map(readiness)),
-      (rs) => rs.every((r) => r.status === 503 && /order-stream migrate/.test(r.checks.schema ?? '')),
+      (rs) => rs.every((r) => r.status === 503 && /order-stream migrate/.test(r.checks.startup ?? '')),
       60_000,
     );
     expect(waiting.map((r) => r.checks.registry), 'the registry itself answers').to.deep.equal(['ok', 'ok']);

@@ -2,9 +2,9 @@
 // every 202 is applied; a processor stopped mid-backlog with SIGTERM exits 0 in time, and its
 // successor finishes the backlog with nothing lost or doubled.
 import { expect } from 'chai';
-import { eventually, makeOrder, orderMessage, produceAll, putProducts, testBed, totals, type TestBed } from '../support/fixtures.js';
+import { eventually, makeOrder, orderMessage, produceAll, putProducts, stockOf, testBed, totals, type TestBed } from '../support/fixtures.js';
 import { envFor, spawnRole } from '../support/child.js';
-import { startService } from '../../src/service.js';
+import { startedService } from '../support/service.js';
 
 describe('graceful shutdown', () => {
   let bed: TestBed;
@@ -16,13 +16,13 @@ describe('graceful shutdown', () => {
   it('answers the api requests in flight and applies every acknowledged order', async () => {
     const product = `${bed.tag}-S`;
     await putProducts(bed.pool, { [product]: 1_000_000 });
-    const api = await startService(bed.config, ['api']);
+    const api = await startedService(bed.config, ['api']);
     const user = `${bed.tag}-inflight`;
     const send = () =>
       fetch(`http://127.0.0.1:${api.port}/order-service/${user}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ productId: product, qty: 1, unitPrice: 10 }),
+        body: JSON.stringify({ productId: product, qty: 1, unitPrice: 100 }), // the catalog's price: these are ACCEPTED
       }).then(
         async (r) => ({ status: r.status, body: (await r.json()) as { orderId?: string } }),
         () => ({ status: 0, body: {} as { orderId?: string } }), // refused: the server had stopped listening, nothing acknowledged
@@ -40,11 +40,15 @@ describe('graceful shutdown', () => {
     const acknowledged = results.filter((r) => r.status === 202).map((r) => r.body.orderId!);
     expect(acknowledged.length, 'some requests were in flight and answered').to.be.greaterThan(0);
 
-    const processor = await startService(bed.config, ['processor']);
+    const processor = await startedService(bed.config, ['processor']);
     try {
       await eventually('acknowledged orders applied', () => totals(bed.pool, user), (t) => t.orders >= acknowledged.length);
-      const { rows } = await bed.pool.query('SELECT order_id::text FROM orders WHERE order_id = ANY($1::uuid[])', [acknowledged]);
-      expect(rows).to.have.length(acknowledged.length);
+      const { rows } = await bed.pool.query('SELECT order_id::text, status FROM orders WHERE order_id = ANY($1::uuid[])', [acknowledged]);
+      expect(rows.map((r) => r.status)).to.deep.equal(acknowledged.map(() => 'ACCEPTED'));
+      // Stock identity: taken exactly once per order ACCEPTED, the in-flight ones included.
+      const { accepted, acceptedQty } = await totals(bed.pool, user);
+      expect(accepted).to.be.at.least(acknowledged.length);
+      expect(await stockOf(bed.pool, [product])).to.deep.equal({ [product]: 1_000_000 - acceptedQty });
     } finally {
       await processor.stop();
     }

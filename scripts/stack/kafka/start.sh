@@ -53,7 +53,7 @@ controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$node_dir/data
-# The application creates its own topics (DESIGN §3): a typo must not invent one.
+# The application creates its own topics: a typo must not invent one.
 auto.create.topics.enable=false
 num.partitions=1
 # Internal topics (offsets, transactions, share groups) and topics created without settings.
