@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { DeliveryTracker } from '../kafka/delivery.js';
 import { SchemaNotResolvedError, type OrderSerde } from '../serde/order-serde.js';
 import type { OrderEvent } from '../domain/order.js';
-import type { Verdict } from '../domain/verdict.js';
+import { AWAITED_HEADER, type Verdict } from '../domain/verdict.js';
 import type { VerdictWaiter } from './verdict-waiter.js';
 import { dependencyUnavailable } from './errors.js';
 import { withTimeout } from '../timeout.js';
@@ -51,7 +51,8 @@ export class Publisher {
     const waiting = waitSeconds ? waiter.wait(id, waitSeconds * 1000) : undefined;
     try {
       // librdkafka gives up at produceTimeoutMs (message.timeout.ms); the timer is only a safety net.
-      await withTimeout(delivery.send({ topic, key: e.event.productId, value }), produceTimeoutMs + 1000, 'no acknowledgement');
+      const headers = waiting ? [{ [AWAITED_HEADER]: '1' }] : undefined;
+      await withTimeout(delivery.send({ topic, key: e.event.productId, value, headers }), produceTimeoutMs + 1000, 'no acknowledgement');
     } catch (err) {
       waiting?.cancel();
       log.warn({ err: (err as Error).message, type: e.type, id }, 'event not acknowledged by Kafka');

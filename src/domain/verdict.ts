@@ -52,6 +52,13 @@ const CODES: ReadonlyArray<readonly [string, Decision]> = [
   ['D', { outcome: 'DUPLICATE' }],
 ];
 export const VERDICT_CHANNEL = 'order_verdicts';
+/**
+ * Kafka header the api puts on an event a request waits for (`Prefer: wait`). Only those verdicts
+ * are notified: a bulk drain then sends no NOTIFY, which PostgreSQL serialises at commit across
+ * all notifying transactions. An event without it (another producer, an older api) is applied
+ * the same; a request waiting on it would time out into 202 PENDING.
+ */
+export const AWAITED_HEADER = 'orderstream-awaited';
 const MAX_PAYLOAD = 7900;
 
 const keyOf = (v: Decision) => `${v.outcome}/${'reason' in v ? v.reason : ''}`;

@@ -9,7 +9,7 @@
 //      stock by the plan's numbers — the last two only if every insert went in
 //   4. if some ids were stored already (a replay), undo to the savepoint, plan again knowing them,
 //      write again
-//   5. notify waiting api requests of the verdicts, commit
+//   5. notify the verdicts api requests wait for (events marked awaited), commit
 //
 // Step 2 spares a lookup of every id on the normal path; replays pay one more round trip. It all
 // runs under the product locks, so the second plan sees what the first saw.
@@ -119,7 +119,7 @@ async function applyIn(client: PoolClient, batch: readonly BatchEvent[]): Promis
     // Under the product locks nothing else writes these ids: a second miss is a bug, not a race.
     if (!written.complete) throw new Error(`batch plan still conflicts after a replan (${written.stored.length} ids)`);
   }
-  await notify(client, result.verdicts);
+  await notify(client, result.verdicts.filter((_, i) => batch[i]!.awaited));
   return { plan: result, inserted: result.orderRows.length };
 }
 

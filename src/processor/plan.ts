@@ -10,6 +10,8 @@ import type { OrderStatus, RejectReason, Verdict } from '../domain/verdict.js';
 export interface Source {
   partition: number;
   offset: number;
+  /** A request waits for this event's verdict (the api's AWAITED_HEADER): notify it. */
+  awaited?: true;
 }
 
 export type BatchEvent = OrderEvent & Source;

@@ -7,6 +7,7 @@
 // route() needs the decoder only after the serde has prepared the writer schemas of the messages
 // (the fetch loop does, per consume call), so it never waits on I/O; plan() is in plan.ts. What the apply step must read first is named here too.
 import { invalidEvent, type OrderEvent } from '../domain/order.js';
+import { AWAITED_HEADER } from '../domain/verdict.js';
 import type { Message } from '../kafka/clients.js';
 import type { DeadLetter } from './dlq.js';
 import type { BatchEvent } from './plan.js';
@@ -31,7 +32,9 @@ export function route(message: Message, decode: (value: Buffer) => OrderEvent): 
   }
   const invalid = invalidEvent(decoded);
   if (invalid) return { message, error: 'InvalidField', reason: invalid };
-  return { type: decoded.type, event: decoded.event, partition: message.partition, offset: message.offset } as BatchEvent;
+  const routed = { type: decoded.type, event: decoded.event, partition: message.partition, offset: message.offset } as BatchEvent;
+  if (message.headers?.some((h) => AWAITED_HEADER in h)) routed.awaited = true;
+  return routed;
 }
 
 export const isDeadLetter = (item: RoutedMessage): item is DeadLetter => 'message' in item;
