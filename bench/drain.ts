@@ -37,6 +37,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     json: { type: 'string', default: 'bench/results/drain.json' },
     label: { type: 'string', default: '' },
+    compression: { type: 'string', default: 'lz4' },
   },
 });
 const log = (line: string) => console.error(line);
@@ -55,7 +56,8 @@ const only = new Set((values.only ?? CONTENDERS.filter((c) => (c !== 'baseline' 
 for (const name of only) if (!CONTENDERS.includes(name)) throw new Error(`--only: unknown contender ${name} (one of ${CONTENDERS.join(', ')})`);
 const runs = Number(values.runs);
 const orders = Number(values.orders);
-const shape = { orders, products: Number(values.products), partitions: Number(values.partitions), duplicateRate: 0.01, stockCoverage: 0.9, loadCatalog: false };
+if (values.compression !== 'lz4' && values.compression !== 'none') throw new Error('--compression: lz4 or none');
+const shape = { compression: values.compression as 'lz4' | 'none', orders, products: Number(values.products), partitions: Number(values.partitions), duplicateRate: 0.01, stockCoverage: 0.9, loadCatalog: false };
 
 const LABELS: Record<Contender, string> = {
   processor: '**order-stream processor** (native client, this project)',
@@ -344,7 +346,7 @@ summary.targets = Object.fromEntries(targets.map(([name, s, met, goal]) => [name
 
 const b = backlog ?? mixed!;
 const settings = Object.entries(process.env).filter(([k]) => k.startsWith('PROCESSOR_') || k === 'NODE_OPTIONS').map(([k, v]) => `${k}=${v}`);
-const header = `Backlog: ${b.messages} messages (${orders} events + ~1 % duplicates) per backlog, ${b.products.length} products, ${values.partitions} partitions, stock for 90 % of demand; ${runs} round(s), median (min–max). Processor settings: ${settings.join(' ') || 'defaults'}${nodeArgs.length ? `; node ${nodeArgs.join(' ')}` : ''}.`;
+const header = `Backlog: ${b.messages} messages (${orders} events + ~1 % duplicates) per backlog, ${b.products.length} products, ${values.partitions} partitions, stock for 90 % of demand, ${values.compression} compression; ${runs} round(s), median (min–max). Processor settings: ${settings.join(' ') || 'defaults'}${nodeArgs.length ? `; node ${nodeArgs.join(' ')}` : ''}.`;
 console.log(`
 ${header}
 

@@ -34,6 +34,8 @@ export interface Backlog {
 
 export interface BacklogOptions {
   orders: number;
+  /** How the producer compresses the backlog: lz4 as the api deploys it (default), or none. */
+  compression?: 'lz4' | 'none';
   products: number;
   partitions: number;
   /** Share of events sent a second time (retries, redelivery). */
@@ -96,8 +98,9 @@ export async function produceBacklog(options: BacklogOptions, log: (line: string
   const kept: OrderCreated[] = [];
   const counts = { created: 0, cancelled: 0, restocked: 0 };
 
-  const producer = await createProducer({ brokers: config.kafka.brokers, clientId: 'bench-backlog' }, { 'linger.ms': 20, 'batch.size': 1_000_000, // uncompressed: KafkaJS, a benchmark peer, has no built-in LZ4
-    'compression.type': 'none' });
+  const producer = await createProducer({ brokers: config.kafka.brokers, clientId: 'bench-backlog' }, { 'linger.ms': 20, 'batch.size': 1_000_000,
+    // lz4, as the api produces (src/kafka/clients.ts); the KafkaJS peer reads it with kafkajs-lz4.
+    'compression.type': options.compression ?? 'lz4' });
   const delivery = new DeliveryTracker(producer);
   const startedAt = Date.now();
   let sent = 0;

@@ -1,7 +1,9 @@
 // Benchmark peer: the same planner and SQL (src/processor/apply.ts) driven by KafkaJS, the pure
 // JavaScript client, with eachBatch — what this project would be on the most common Node client.
 // Same configuration contract as `order-stream processor`; used only by bench/drain.ts.
-import { Kafka, logLevel } from 'kafkajs';
+import kafkajs from 'kafkajs';
+import lz4 from 'kafkajs-lz4';
+const { Kafka, logLevel } = kafkajs;
 import { loadConfig } from '../../src/config/index.js';
 import { createPool } from '../../src/db/pool.js';
 import { createRegistry } from '../../src/serde/registry.js';
@@ -10,6 +12,11 @@ import { invalidEvent } from '../../src/domain/order.js';
 import { applyBatch } from '../../src/processor/apply.js';
 import type { BatchEvent } from '../../src/processor/plan.js';
 
+// KafkaJS has no built-in LZ4; this is the codec its documentation points to (JavaScript-thread
+// decompression, where librdkafka decompresses on its own threads).
+// CommonJS: the class itself at run time, though its types declare it as the default export.
+const LZ4Codec = ((lz4 as unknown as { default?: typeof lz4.default }).default ?? lz4) as typeof lz4.default;
+kafkajs.CompressionCodecs[kafkajs.CompressionTypes.LZ4] = new LZ4Codec().codec;
 const config = loadConfig();
 const pool = createPool(config.database.url, config.database.poolMax);
 const serde = new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic));
