@@ -13,7 +13,7 @@ import { createAdmin } from '../src/kafka/clients.js';
 import { ensureTopics } from '../src/kafka/topics.js';
 import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
-import { benchConfig, mb, peakRss, registerOrderContract } from './support.js';
+import { quietCheck, benchConfig, mb, peakRss, registerOrderContract } from './support.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, connections: { type: 'string', default: '100' }, rate: { type: 'string', default: '1000' } } });
 const seconds = Number(values.seconds);
@@ -65,6 +65,7 @@ function trackPeak(child: ChildProcess): () => number {
 let n = 0;
 const body = () => JSON.stringify({ productId: products[n++ % products.length], qty: 1, unitPrice: 100 });
 
+await quietCheck((line) => console.error(line), 'api run');
 const apiPort = 18600 + Math.floor(Math.random() * 300);
 const api = await start('api', apiPort);
 const apiPeak = trackPeak(api);

@@ -26,7 +26,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createAdmin } from '../src/kafka/clients.js';
 import { plan } from '../src/processor/plan.js';
-import { committedTotal, consumeAndDecode, cpuJiffies, cpuSeconds, freshSchema, mb, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
+import { quietCheck, committedTotal, consumeAndDecode, cpuJiffies, cpuSeconds, freshSchema, mb, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -276,6 +276,7 @@ const record = (r: Result) => {
   log(`  run ${r.run} ${r.contender}: ${Math.round(r.perSecond)} msg/s${r.cpuPerOrderUs !== undefined ? `, ${r.cpuPerOrderUs} µs CPU/msg, RSS ${mb(r.rss!)}` : ''}${r.batches ? `, ${r.batches.count} batches of ${r.batches.meanMessages} messages, ${r.batches.meanApplyMs} ms each` : ''} — ${r.check}`);
 };
 for (let run = 1; run <= runs; run++) {
+  await quietCheck(log, `round ${run}`);
   if (only.has('processor')) record(await drainWithChild('processor', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor']));
   if (only.has('baseline')) record(await drainWithChild('baseline', run, backlog!, [...nodeArgs, BASELINE!, 'processor'], BASELINE_ENV, BASELINE_NODE));
   if (only.has('variant')) record(await drainWithChild('variant', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor'], VARIANT_ENV));

@@ -3,6 +3,7 @@
 import './stack.js';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { loadConfig, SETTINGS, type Config } from '../src/config/index.js';
 
 const DEFAULT_BATCH_MAX_BYTES = Number(SETTINGS.find((s) => s.name === 'PROCESSOR_BATCH_MAX_BYTES')!.default);
@@ -183,6 +184,19 @@ export function peakRss(pid: number): number {
 }
 
 export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+/**
+ * Figures only hold on a quiet machine: prints the load average and how busy the cores were over
+ * the last two seconds (nothing of ours running yet), and warns when something else uses them.
+ */
+export async function quietCheck(log: (line: string) => void, what: string): Promise<void> {
+  const before = cpuJiffies();
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const after = cpuJiffies();
+  const busy = Math.round((100 * (after.busy - before.busy)) / Math.max(1, after.total - before.total));
+  const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+  log(`  ${what}: load average ${load}, cores ${busy} % busy before it${busy > 15 ? ' — WARNING: something else is using the cores, figures will not hold' : ''}`);
+}
 
 /** Busy and total jiffies of all CPUs, from /proc/stat. */
 export function cpuJiffies(): { busy: number; total: number } {
