@@ -7,6 +7,8 @@ export STACK_DIR=${STACK_DIR:-$root/.stack}
 # Reverse order of start-up: the registry may keep its state in Kafka.
 status=0
 bash "$here/prometheus/stop.sh" || status=1
+# Connect before Kafka: its tasks commit their offsets on the way down.
+bash "$here/connect/stop.sh" || status=1
 bash "$here/registry/stop.sh" || status=1
 bash "$here/kafka/stop.sh" || status=1
 # The throwaway three-broker cluster of scripts/test-cluster.sh, if an interrupted run left it up.

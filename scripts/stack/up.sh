@@ -3,6 +3,8 @@
 # Idempotent: components already up are left alone. Writes $STACK_DIR/env for tests and `npm run dev`.
 # KAFKA_BROKERS_COUNT=3 runs three Kafka nodes (scripts/stack/kafka/start.sh says how), and the
 # env file then asks the service for replication 3 and min ISR 2.
+# CONNECT=1 adds a Kafka Connect worker (scripts/stack/connect) on 127.0.0.1:$CONNECT_PORT (18083),
+# with the Debezium JDBC sink and PostgreSQL source plugins; .stack/env then names CONNECT_URL.
 # MONITORING=1 adds Prometheus (scripts/stack/prometheus) on 127.0.0.1:$PROMETHEUS_PORT (19090).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +18,10 @@ started=$SECONDS
 bash "$here/postgres/start.sh"
 bash "$here/kafka/start.sh"
 bash "$here/registry/start.sh"
+if [[ ${CONNECT:-0} == 1 ]]; then
+  export CONNECT_PORT=${CONNECT_PORT:-18083}
+  bash "$here/connect/start.sh"
+fi
 if [[ ${MONITORING:-0} == 1 ]]; then
   export PROMETHEUS_PORT=${PROMETHEUS_PORT:-19090}
   bash "$here/prometheus/start.sh"
@@ -35,5 +41,8 @@ ENV
 # Also when Prometheus was started earlier and this run did not ask for it: it is still there.
 if [[ -f $STACK_DIR/prometheus/url ]] && bash -c "kill -0 \$(cat '$STACK_DIR/prometheus/pid')" 2>/dev/null; then
   echo "PROMETHEUS_URL=$(cat "$STACK_DIR/prometheus/url")" >>"$STACK_DIR/env"
+fi
+if [[ -f $STACK_DIR/connect/url ]] && bash -c "kill -0 \$(cat '$STACK_DIR/connect/pid')" 2>/dev/null; then
+  echo "CONNECT_URL=$(cat "$STACK_DIR/connect/url")" >>"$STACK_DIR/env"
 fi
 echo "stack: up in $((SECONDS - started)) s — settings in $STACK_DIR/env"
