@@ -52,6 +52,16 @@ shared_buffers = 256MB
 logging_collector = off
 CONF
 fi
+# Logical decoding for the Debezium PostgreSQL source (CONNECT=1; deploy/connect/orders-cdc-source.json).
+# Also added to a cluster made before this setting existed; it takes effect when the server
+# (re)starts, which is now unless it is already up (then: npm run stack:down && npm run stack:up).
+if ! grep -q '^wal_level' "$data/postgresql.conf"; then
+  cat >>"$data/postgresql.conf" <<CONF
+wal_level = logical
+max_replication_slots = 10
+max_wal_senders = 10
+CONF
+fi
 
 [[ $(id -u) == 0 ]] && touch "$log" && chown postgres "$log"
 as_owner "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null 2>&1 || fail_with_log postgres "$log"
