@@ -4,6 +4,7 @@
 //   3. KafkaJS eachBatch with the very same planner and SQL (bench/peers/kafkajs-processor.ts)
 //   4. PostgreSQL COPY of the same rows into the same tables — the database's limit
 //   5. the native client consuming and decoding, no database — Kafka's limit
+//   6. the notes' Kafka Connect JDBC sink, rows only (bench/peers/connect-sink.ts; with a worker)
 // Each database contender gets its own fresh schema (same tables, same catalog), each Kafka
 // contender its own consumer group. Progress is read from committed offsets in Kafka, so measuring
 // adds no load to the database. CPU is the child's own (user + system from /proc, per thread too),
@@ -12,7 +13,7 @@
 // a round, then the median of those.
 //
 //   npm run bench:drain -- [--orders 1000000] [--products 1000] [--partitions 6] [--runs 3]
-//                          [--only processor,mixed,kafkajs,copy,kafka] [--json file] [--label text]
+//                          [--only processor,mixed,kafkajs,copy,kafka,connect] [--json file] [--label text]
 // Processor settings reach the child through the environment (PROCESSOR_BATCH_MAX_MESSAGES,
 // PROCESSOR_APPLY_CONCURRENCY, …); BENCH_NODE_ARGS adds node flags (e.g. --cpu-prof) to it.
 import { parseArgs } from 'node:util';
@@ -26,6 +27,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createAdmin } from '../src/kafka/clients.js';
 import { plan } from '../src/processor/plan.js';
+import { CONNECT_LABEL, drainWithConnect, restoreWorker } from './peers/connect-sink.js';
 import { quietCheck, committedTotal, consumeAndDecode, cpuJiffies, cpuSeconds, freshSchema, mb, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
 
 const { values } = parseArgs({
@@ -41,7 +43,7 @@ const { values } = parseArgs({
   },
 });
 const log = (line: string) => console.error(line);
-const CONTENDERS = ['processor', 'mixed', 'kafkajs', 'copy', 'kafka', 'baseline', 'variant'] as const;
+const CONTENDERS = ['processor', 'mixed', 'kafkajs', 'copy', 'kafka', 'connect', 'baseline', 'variant'] as const;
 type Contender = (typeof CONTENDERS)[number];
 // Before/after in one run: BENCH_BASELINE names another build's dist/main.js, and/or BENCH_BASELINE_ENV
 // ("NAME=value NAME=value") other settings, for a second processor contender.
@@ -52,7 +54,7 @@ const BASELINE = process.env.BENCH_BASELINE ?? (process.env.BENCH_BASELINE_ENV ?
 const BASELINE_NODE = process.env.BENCH_BASELINE_NODE ?? process.execPath;
 // BENCH_VARIANT_ENV ("NAME=value …"): this build with other settings, as one more contender.
 const VARIANT_ENV = Object.fromEntries((process.env.BENCH_VARIANT_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
-const only = new Set((values.only ?? CONTENDERS.filter((c) => (c !== 'baseline' || BASELINE) && (c !== 'variant' || process.env.BENCH_VARIANT_ENV)).join(',')).split(',').map((s) => s.trim()) as Contender[]);
+const only = new Set((values.only ?? CONTENDERS.filter((c) => (c !== 'baseline' || BASELINE) && (c !== 'connect' || process.env.CONNECT_URL) && (c !== 'variant' || process.env.BENCH_VARIANT_ENV)).join(',')).split(',').map((s) => s.trim()) as Contender[]);
 for (const name of only) if (!CONTENDERS.includes(name)) throw new Error(`--only: unknown contender ${name} (one of ${CONTENDERS.join(', ')})`);
 const runs = Number(values.runs);
 const orders = Number(values.orders);
@@ -65,6 +67,7 @@ const LABELS: Record<Contender, string> = {
   kafkajs: 'KafkaJS eachBatch (real kafkajs), same planner and SQL',
   copy: 'PostgreSQL COPY of the same rows + stock update (database limit)',
   kafka: 'native client consume + Avro decode, no database (Kafka limit)',
+  connect: CONNECT_LABEL,
   variant: `order-stream processor with ${process.env.BENCH_VARIANT_ENV}`,
   baseline: `order-stream processor, baseline (${BASELINE}${process.env.BENCH_BASELINE_NODE ? ` on ${process.env.BENCH_BASELINE_NODE}` : ''}${process.env.BENCH_BASELINE_ENV ? ` with ${process.env.BENCH_BASELINE_ENV}` : ''})`,
 };
@@ -88,7 +91,7 @@ interface Result {
   ok: boolean;
 }
 
-const needsCreates = ['processor', 'kafkajs', 'copy', 'kafka', 'baseline', 'variant'].some((c) => only.has(c as Contender));
+const needsCreates = ['processor', 'kafkajs', 'copy', 'kafka', 'connect', 'baseline', 'variant'].some((c) => only.has(c as Contender));
 log(`producing the backlog${only.has('mixed') ? 's' : ''} (${orders} events each)`);
 const backlog = needsCreates ? await produceBacklog({ ...shape, keepOrders: only.has('copy') }, log) : undefined;
 const mixed = only.has('mixed') ? await produceBacklog({ ...shape, mixShare: 0.1 }, log) : undefined;
@@ -284,7 +287,9 @@ for (let run = 1; run <= runs; run++) {
   if (only.has('mixed')) record(await drainWithChild('mixed', run, mixed!, [...nodeArgs, 'dist/main.js', 'processor']));
   if (only.has('copy')) record(await copyBaseline(run, backlog!));
   if (only.has('kafka')) record(await kafkaBaseline(run, backlog!));
+  if (only.has('connect')) record(await drainWithConnect(run, backlog!, admin));
 }
+if (only.has('connect')) await restoreWorker();
 await backlog?.pool.end();
 await mixed?.pool.end();
 admin.disconnect();
@@ -341,6 +346,8 @@ const targets: Array<[string, Stats | undefined, (s: Stats) => boolean, string, 
   ['processor messages/s ÷ baseline build’s', ratio('processor', 'baseline', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
   ['variant CPU per message ÷ processor’s', ratio('variant', 'processor', (x, y) => x.cpuPerOrderUs! / y.cpuPerOrderUs!), () => true, 'shown', 2],
   ['variant messages/s ÷ processor’s', ratio('variant', 'processor', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
+  ['processor messages/s ÷ Connect JDBC sink’s (rows only)', ratio('processor', 'connect', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
+  ['processor CPU per message ÷ Connect JDBC sink’s', ratio('processor', 'connect', (x, y) => x.cpuPerOrderUs! / y.cpuPerOrderUs!), () => true, 'shown', 2],
   ['mixed backlog messages/s ÷ creations-only', ratio('mixed', 'processor', (x, y) => x.perSecond / y.perSecond), () => true, 'shown', 2],
 ];
 summary.targets = Object.fromEntries(targets.map(([name, s, met, goal]) => [name, s ? { ...s, goal, met: met(s) } : undefined]));

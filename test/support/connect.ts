@@ -118,6 +118,19 @@ export async function startWorker(): Promise<void> {
   await run('bash', [`${root}scripts/stack/connect/start.sh`], { env: { ...process.env, STACK_DIR: stackDir() }, timeout: 300_000 });
 }
 
+/** Stops the worker cleanly (its tasks commit their offsets first). */
+export async function stopWorker(): Promise<void> {
+  await run('bash', [`${root}scripts/stack/connect/stop.sh`], { env: { ...process.env, STACK_DIR: stackDir() }, timeout: 120_000 });
+}
+
+export function workerRunning(): boolean {
+  try {
+    return alive(workerPid());
+  } catch {
+    return false;
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
