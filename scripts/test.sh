@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test — everything CI runs: typecheck, unit tests (promtool checks of the alert rules among
-# them), then integration tests against the real local stack with Prometheus (brought up here if
-# it is not up; stack:up is idempotent).
+# them), then integration tests against the real local stack with Prometheus and the Kafka Connect
+# worker (brought up here if they are not up; stack:up is idempotent).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -23,12 +23,14 @@ npm run --silent typecheck
 # 10 s: some unit tests run tools (promtool, kustomize) and 2 s is too tight on a busy 2-core machine.
 npx mocha --timeout 10000 'test/unit/**/*.test.ts'
 
-MONITORING=1 bash scripts/stack/up.sh
+CONNECT=1 MONITORING=1 bash scripts/stack/up.sh
 set -a
 source "$STACK_DIR/env"
 set +a
 export NODE_ENV=test
 npx mocha --timeout 120000 --slow 2000 'test/integration/**/*.test.ts'
+# The Debezium sink and CDC source on the real worker (~1.5 min; `npm run test:connect` alone).
+npx mocha --timeout 300000 --slow 30000 'test/connect/**/*.test.ts'
 # The image as deployed: each role run with podman, the local overlay played with podman kube
 # play, both against this stack. `npm run image` skips what is unchanged (cached layers, base kept).
 if [[ ${SKIP_IMAGE_TESTS:-0} == 1 ]]; then

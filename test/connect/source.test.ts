@@ -1,13 +1,13 @@
 // Applied orders out as events: deploy/connect/orders-cdc-source.json (Debezium PostgreSQL,
 // pgoutput) publishes the processor's writes to orders, catalog and stock_additions. Under a
-// processor SIGKILL every decision appears on the change topic, none twice in effect (after the
+// processor SIGKILL (and a Connect worker SIGKILL) every decision appears on the change topic, none twice in effect (after the
 // consumer de-duplication the README documents), and a product's stock changes replay in commit
 // order against its decisions. Needs PostgreSQL with wal_level=logical (scripts/stack/postgres).
 import { expect } from 'chai';
 import { eventually, makeOrder, orderMessage, produceAll, putProducts, stockOf, testBed, type TestBed } from '../support/fixtures.js';
 import { envFor, spawnRole, type Child } from '../support/child.js';
 import { createConsumer, disconnect, type KafkaConsumer, type Message } from '../../src/kafka/clients.js';
-import { awaitRunning, deleteConnector, deployedConnector, putConnector } from '../support/connect.js';
+import { awaitRunning, deleteConnector, deployedConnector, killWorker, putConnector, startWorker } from '../support/connect.js';
 import { changeKey, readChange, type Change } from '../support/cdc.js';
 
 describe('Kafka Connect CDC source (deploy/connect/orders-cdc-source.json)', function () {
@@ -39,7 +39,7 @@ describe('Kafka Connect CDC source (deploy/connect/orders-cdc-source.json)', fun
     await bed?.close();
   });
 
-  it('publishes every decision once in effect, in commit order per product, under a processor SIGKILL', async () => {
+  it('publishes every decision once in effect, in commit order per product, under a processor and a worker SIGKILL', async () => {
     const products = ['S1', 'S2', 'P1', 'P2', 'P3', 'P4'].map((p) => `${bed.tag}-${p}`);
     const initial: Record<string, number> = Object.fromEntries(products.map((p) => [p, p.endsWith('S1') || p.endsWith('S2') ? 2_000 : 10_000_000]));
     await putProducts(bed.pool, initial);
@@ -77,6 +77,14 @@ describe('Kafka Connect CDC source (deploy/connect/orders-cdc-source.json)', fun
     expect(await applied(), 'killed mid-stream').to.be.below(orders.length);
     child = spawnRole('processor', env, `${bed.tag}-cdc-2`);
     await child.started;
+    // The worker too dies (SIGKILL) while changes stream: restarted, Debezium resumes from the last
+    // position it flushed (every second), so changes after it are published again — the replay a
+    // consumer de-duplicates.
+    const atRestart = await applied();
+    await eventually('more orders applied', applied, (n) => n >= Math.min(orders.length, atRestart + 3_000));
+    await killWorker();
+    await startWorker();
+    await awaitRunning(name);
     await eventually('every order applied', applied, (n) => n === orders.length, 120_000);
     // Every cancellation applied: each of an order that was not REJECTED made it CANCELLED.
     const cancelTargets = cancels.map((o) => o.orderId);
@@ -129,6 +137,8 @@ describe('Kafka Connect CDC source (deploy/connect/orders-cdc-source.json)', fun
         expect(new Set(events.map(changeKey)).size, `distinct changes for ${orderId} ${status}`).to.equal(1);
       }
     }
+    const replayed = [...decisions.values()].reduce((n, events) => n + events.length - new Set(events.map(changeKey)).size, 0);
+    console.log(`      (${changes.orders.length} order changes read, ${replayed} of them replays of a change already read)`);
     const published = [...decisions.keys()].filter((k) => stored.has(k.split('/')[0]!));
     expect(published.length, 'decisions of no stored order').to.equal(decisions.size);
 

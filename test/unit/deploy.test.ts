@@ -588,16 +588,36 @@ describe('deploy/', () => {
     });
   });
 
-  describe('Kafka Connect example', () => {
-    it('is a JDBC sink reading the orders topic as Avro into its own table', () => {
-      const connector: unknown = JSON.parse(readFileSync(join(DEPLOY, 'connect', 'orders-jdbc-sink.json'), 'utf8'));
-      const config = at(connector, 'config');
+  describe('Kafka Connect connectors', () => {
+    const connector = (file: string) => at(JSON.parse(readFileSync(join(DEPLOY, 'connect', file), 'utf8')) as unknown, 'config');
+    const created = (JSON.parse(readFileSync(join(ROOT, 'schemas', 'order-events.avsc'), 'utf8')) as { name: string; fields: { name: string }[] }[])
+      .find((r) => r.name === 'OrderCreated')!;
+
+    it('sinks the orders topic into its own table, upsert by order_id, through Apicurio in the Confluent wire format', () => {
+      const config = connector('orders-jdbc-sink.json');
       expect(config.topics).to.equal('orders').and.equal(settingDefault('ORDERS_TOPIC'));
-      expect(config['connector.class']).to.equal('io.confluent.connect.jdbc.JdbcSinkConnector');
-      expect(config['value.converter']).to.equal('io.confluent.connect.avro.AvroConverter');
-      expect(config['value.converter.schema.registry.url']).to.be.a('string').and.match(/^https?:\/\//);
-      expect(config['table.name.format']).to.be.a('string').and.not.equal('orders');
+      expect(config['connector.class']).to.equal('io.debezium.connector.jdbc.JdbcSinkConnector');
+      expect(config['value.converter']).to.equal('io.apicurio.registry.utils.converter.AvroConverter');
+      expect(config['value.converter.apicurio.registry.url']).to.match(/^https?:\/\/.*\/apis\/registry\/v2$/);
+      expect(config['value.converter.apicurio.registry.as-confluent']).to.equal('true');
+      expect(config['value.converter.apicurio.registry.use-id']).to.equal('contentId');
+      expect(config['collection.name.format']).to.be.a('string').and.not.equal('orders');
+      expect(config['insert.mode']).to.equal('upsert');
+      expect(config['transforms.onlyOrders.condition']).to.include(`'orderstream.orders.${created.name}'`);
+      // Every OrderCreated field gets a column name, and the key is orderId's.
+      const renames = new Map(String(config['transforms.columns.renames']).split(',').map((r) => r.split(':') as [string, string]));
+      const unrenamed = created.fields.map((f) => f.name).filter((f) => !renames.has(f) && f !== f.toLowerCase());
+      expect(unrenamed, 'camelCase fields without a snake_case column').to.deep.equal([]);
+      expect(config['primary.key.fields']).to.equal(renames.get('orderId'));
       expect(existsSync(join(DEPLOY, 'connect', 'README.md'))).to.equal(true);
+    });
+
+    it('captures the tables the processor writes, partitioned by product as the topics are created', () => {
+      const config = connector('orders-cdc-source.json');
+      expect(config['connector.class']).to.equal('io.debezium.connector.postgresql.PostgresConnector');
+      expect(config['plugin.name']).to.equal('pgoutput');
+      expect(String(config['table.include.list']).split(',').sort()).to.deep.equal(['public.catalog', 'public.orders', 'public.stock_additions']);
+      expect(config['transforms.byProduct.partition.topic.num']).to.equal(config['topic.creation.default.partitions']);
     });
   });
 });

@@ -8,6 +8,8 @@ source "$here/../lib.sh"
 : "${STACK_DIR:?STACK_DIR must be set}"
 PG_PORT=${PG_PORT:-15432}
 dir=$STACK_DIR/postgres
+# The check below needs the stack dir to exist (run on its own, before up.sh made it).
+mkdir -p "$STACK_DIR"
 # As root the server runs as `postgres`, which must be able to reach its data directory; a checkout
 # under a private home (mode 700) is not reachable, so the cluster then lives under /var/tmp.
 if [[ $(id -u) == 0 ]] && ! runuser -u postgres -- test -x "$STACK_DIR" 2>/dev/null; then
