@@ -29,7 +29,7 @@ source "$STACK_DIR/env"
 set +a
 export NODE_ENV=test
 npx mocha --timeout 120000 --slow 2000 'test/integration/**/*.test.ts'
-# The Debezium sink and CDC source on the real worker (~1.5 min; `npm run test:connect` alone).
+# The Debezium sink and CDC source on the real worker (~1 min; `npm run test:connect` alone).
 npx mocha --timeout 300000 --slow 30000 'test/connect/**/*.test.ts'
 # The image as deployed: each role run with podman, the local overlay played with podman kube
 # play, both against this stack. `npm run image` skips what is unchanged (cached layers, base kept).
