@@ -42,6 +42,7 @@ describe('Kafka Connect JDBC sink (deploy/connect/orders-jdbc-sink.json)', funct
   before(async () => {
     bed = await testBed(3);
     api = await startService(bed.config, ['api']);
+    await eventually('api ready', async () => (await fetch(`http://127.0.0.1:${api.port}/readyz`)).status, (s) => s === 200);
     products.push(...['A', 'B', 'C', 'D'].map((p) => `${bed.tag}-${p}`));
     await putProducts(bed.pool, Object.fromEntries(products.map((p) => [p, 1_000_000])));
     name = `${bed.tag}-sink`;
