@@ -33,10 +33,13 @@ await registerOrderContract(config);
 const products = Array.from({ length: 1000 }, (_, i) => `${tag}-P${i}`);
 await pool.query(`INSERT INTO catalog (product_id, product_name, unit_price, stock) SELECT id, id, 100, 1000000000 FROM unnest($1::text[]) id`, [products]);
 
+/** `port` serves the API, `port + 1` health and metrics (MANAGEMENT_PORT). */
 function start(role: 'api' | 'processor', port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['dist/main.js', role], {
     env: {
-      ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port),
+      // AUTH_MODE=off and no rate limit: these figures measure the api without authentication.
+      ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), MANAGEMENT_PORT: String(port + 1),
+      AUTH_MODE: 'off', RATE_LIMIT_MAX: '0',
       ORDERS_TOPIC: config.kafka.ordersTopic, ORDERS_DLQ_TOPIC: config.kafka.dlqTopic, PROCESSOR_GROUP_ID: config.kafka.groupId,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -44,7 +47,7 @@ function start(role: 'api' | 'processor', port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 60_000;
     const poll = async () => {
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      const ready = await fetch(`http://127.0.0.1:${port + 1}/readyz`).then((r) => r.ok, () => false);
       if (ready) return resolve(child);
       if (Date.now() > deadline || child.exitCode !== null) return reject(new Error(`${role} did not become ready`));
       setTimeout(poll, 200);
@@ -81,7 +84,7 @@ const accepted = throughput['2xx'];
 
 // The end-to-end run starts with the throughput run's backlog applied, so it measures latency,
 // not the queue in front of it.
-const processor = await start('processor', apiPort + 1);
+const processor = await start('processor', apiPort + 2);
 const processorPeak = trackPeak(processor);
 for (;;) {
   const { rows } = await pool.query(`SELECT count(*)::int AS n FROM orders WHERE product_id = ANY($1)`, [products]);

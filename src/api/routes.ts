@@ -1,6 +1,7 @@
 // The api role's HTTP API as one encapsulated plugin: its shared schemas and validators, JSON-only
-// bodies, the OpenAPI document and UI (/docs), the start-up/shutdown gate, and the order and
-// catalog routes. Nothing here leaks to the instance: health and metrics live beside it.
+// bodies, the OpenAPI document and UI (/docs), the start-up/shutdown gate, authentication and the
+// rule table (src/api/auth), the rate limit, and the order and catalog routes. Nothing here leaks
+// to the instance.
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -9,9 +10,14 @@ import { catalogRoutes } from './catalog.js';
 import { orderRoutes, type OrderRoutesOptions } from './orders.js';
 import { catalogItem, errorBody, order } from './schemas.js';
 import type { Gate } from './gate.js';
+import { authenticationPlugin, type Verifier } from './auth/index.js';
+import { rateLimitPlugin, type RateLimitOptions } from './limits.js';
 
 export interface ApiOptions extends OrderRoutesOptions {
   gate: Gate;
+  /** Undefined: AUTH_MODE=off. */
+  verifier: Verifier | undefined;
+  rateLimit: RateLimitOptions;
 }
 
 export async function api(scope: FastifyInstance, options: ApiOptions): Promise<void> {
@@ -31,6 +37,9 @@ export async function api(scope: FastifyInstance, options: ApiOptions): Promise<
   // The document is readable while starting; the routes it describes wait for the gate.
   await scope.register(async (routes) => {
     routes.addHook('onRequest', options.gate.onRequest);
+    // Before the routes: authenticate and authorise (rules.ts), then count the caller's requests.
+    await routes.register(authenticationPlugin, { verifier: options.verifier });
+    await routes.register(rateLimitPlugin, options.rateLimit);
     await orderRoutes(routes, options);
     await catalogRoutes(routes, options);
   });

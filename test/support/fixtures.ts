@@ -37,6 +37,7 @@ export async function testBed(partitions = 6, overrides: Record<string, string> 
     PROCESSOR_GROUP_ID: `${tag}-group`,
     ORDERS_TOPIC_PARTITIONS: String(partitions),
     PORT: '0',
+    MANAGEMENT_PORT: '0',
     HOST: '127.0.0.1',
     ...overrides,
   });

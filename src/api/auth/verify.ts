@@ -1,0 +1,77 @@
+// Bearer token → identity, with jose doing the cryptography: the signature (asymmetric algorithms
+// only, so `alg: none` and HMAC signed with the public key are refused), `iss`, `aud`, `exp`
+// (required) and `nbf` with a small clock skew. Every refusal carries a short description for
+// the RFC 6750 challenge; a key set that cannot be fetched is our outage, not the caller's fault.
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { ALGORITHMS, type KeySource } from './keys.js';
+
+/** Who is calling: the user claim, and the OAuth scopes granted to the token. */
+export interface Identity {
+  user: string;
+  scopes: ReadonlySet<string>;
+}
+
+/** The token is not acceptable; `message` says why (safe to send to the caller). */
+export class TokenRejected extends Error {}
+
+/** The issuer's keys cannot be fetched now: answer 503, the same token may pass later. */
+export class KeysUnavailable extends Error {}
+
+export interface VerifierOptions {
+  keys: KeySource;
+  issuer: string;
+  audience: string;
+  userClaim: string;
+  clockSkewSeconds: number;
+}
+
+export type Verifier = (token: string) => Promise<Identity>;
+
+export function tokenVerifier(options: VerifierOptions): Verifier {
+  const { keys, issuer, audience, userClaim, clockSkewSeconds } = options;
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      // jwtVerify is overloaded on the key's type; both branches take the same options.
+      const verify = { issuer, audience, algorithms: [...ALGORITHMS], clockTolerance: clockSkewSeconds, requiredClaims: ['exp'] };
+      ({ payload } = typeof keys === 'function' ? await jwtVerify(token, keys, verify) : await jwtVerify(token, keys, verify));
+    } catch (err) {
+      throw refusal(err);
+    }
+    const user = payload[userClaim];
+    if (typeof user !== 'string' || user === '') throw new TokenRejected(`the token has no ${userClaim} claim`);
+    return { user, scopes: scopesOf(payload) };
+  };
+}
+
+/** `scope` (RFC 8693, space-separated) as most issuers send it; `scp` as Entra ID and Okta do. */
+export function scopesOf(payload: JWTPayload): ReadonlySet<string> {
+  const granted = new Set<string>();
+  for (const claim of [payload.scope, payload.scp]) {
+    const values = typeof claim === 'string' ? claim.split(' ') : Array.isArray(claim) ? claim : [];
+    for (const value of values) if (typeof value === 'string' && value !== '') granted.add(value);
+  }
+  return granted;
+}
+
+function refusal(err: unknown): Error {
+  if (err instanceof errors.JWTExpired) return new TokenRejected('the token has expired');
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    const why: Record<string, string> = { nbf: 'the token is not valid yet', iss: 'unexpected issuer', aud: 'unexpected audience', exp: 'the token has no exp claim', iat: 'invalid iat claim' };
+    return new TokenRejected(why[err.claim] ?? `invalid ${err.claim} claim`);
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return new TokenRejected(`signing algorithm not allowed (only ${ALGORITHMS.join(', ')})`);
+  if (err instanceof errors.JWKSNoMatchingKey) return new TokenRejected("no key of the issuer matches the token's kid");
+  if (err instanceof errors.JWKSMultipleMatchingKeys) return new TokenRejected("the token's kid matches several keys");
+  if (err instanceof errors.JWSSignatureVerificationFailed) return new TokenRejected('signature verification failed');
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return new TokenRejected('malformed token');
+  // Fetching the key set failed (timeout, not 200, not JSON, network): not the token's fault.
+  // (fetch itself fails with a TypeError "fetch failed"; other TypeErrors are keys that do not fit.)
+  const fetchFailed = err instanceof TypeError && /fetch/i.test(err.message);
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || fetchFailed || (err instanceof errors.JOSEError && err.code === 'ERR_JOSE_GENERIC')) {
+    return new KeysUnavailable(`the issuer's keys cannot be fetched: ${(err as Error).message}`);
+  }
+  // A key that does not fit the algorithm (an RSA key for an ES256 token) and the like.
+  if (err instanceof errors.JOSEError || err instanceof TypeError) return new TokenRejected("the token cannot be verified with the issuer's keys");
+  return err instanceof Error ? err : new Error(String(err));
+}
