@@ -233,7 +233,8 @@ describe('authentication and authorisation (AUTH_MODE=jwt, real stack)', functio
     const path = url(api, '/catalog-service/catalogs?limit=1');
     const kept = await fetch(path, { headers: { ...token, 'x-request-id': 'trace-0af7651916cd43dd8448eb211c80319c' } });
     expect(kept.headers.get('x-request-id')).to.equal('trace-0af7651916cd43dd8448eb211c80319c');
-    for (const bad of ['a'.repeat(129), 'evil id with spaces', 'x\u0001y', '{"json":1}']) {
+    // (Control characters cannot be sent with fetch; the unit test covers them.)
+    for (const bad of ['a'.repeat(129), 'evil id with spaces', '{"json":1}', '../../etc']) {
       const replaced = await fetch(path, { headers: { ...token, 'x-request-id': bad } });
       expect(replaced.headers.get('x-request-id'), bad).to.match(/^[0-9a-f-]{36}$/);
     }
@@ -259,7 +260,7 @@ describe('waiters per replica (API_MAX_WAITERS, real stack)', function () {
     const started = Date.now();
     const held = order(`${bed.tag}-first`).then((r) => ({ response: r, ms: Date.now() - started }));
     // The first request is waiting once the replica counts it (the waiter gauge on /metrics).
-    await eventually('one request waiting', async () => (await (await fetch(`http://127.0.0.1:${api.managementPort}/metrics`)).text()).match(/^orderstream_verdict_waiters (\d+)/m)?.[1], (n) => n === '1');
+    await eventually('one request waiting', async () => (await (await fetch(`http://127.0.0.1:${api.managementPort}/metrics`)).text()).match(/^orderstream_verdict_waiters(?:\{[^}]*\})? (\d+)/m)?.[1], (n) => n === '1');
     const second = await order(`${bed.tag}-second`);
     const secondMs = Date.now() - started;
     expect(second.status).to.equal(202);
