@@ -190,3 +190,16 @@ describe('authentication and the rule table', () => {
     expect(jwt).to.deep.include({ mode: 'jwt', jwksUrl: 'https://idp.example/jwks', userClaim: 'sub', clockSkewSeconds: 30 });
   });
 });
+
+describe('order-stream token (development tokens)', () => {
+  it('signs tokens the api verifies with the settings it prints, and refuses to run in production', async () => {
+    const { devKeys, devToken, runToken, DEV_AUDIENCE, DEV_ISSUER } = await import('../../src/cli/token.js');
+    const dir = mkdtempSync(join(tmpdir(), 'dev-auth-'));
+    const keys = await devKeys(dir);
+    expect(await devKeys(dir), 'made once, then reused').to.deep.equal(keys);
+    const verifier = tokenVerifier({ keys: keyFile(keys.publicKeyFile), issuer: DEV_ISSUER, audience: DEV_AUDIENCE, userClaim: 'sub', clockSkewSeconds: 0 });
+    const identity = await verifier(await devToken(keys, 'user-1', ['catalog:write', 'orders:admin'], 60));
+    expect(identity).to.deep.equal({ user: 'user-1', scopes: new Set(['catalog:write', 'orders:admin']) });
+    expect(await runToken(['--user', 'user-1', '--key-dir', dir], { NODE_ENV: 'production' })).to.equal(2);
+  });
+});
