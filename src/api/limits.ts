@@ -21,6 +21,10 @@ export const rateKey = (request: FastifyRequest) => (request.identity ? `user:${
 
 async function limits(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
   if (options.max === 0) return;
+  // Documented in the OpenAPI document (429, with Retry-After) on every limited route.
+  app.addHook('onRoute', (route) => {
+    if (route.schema) route.schema = { ...route.schema, response: { ...(route.schema.response as object), 429: { $ref: 'Error#' } } };
+  });
   await app.register(rateLimit, {
     max: options.max,
     timeWindow: options.windowSeconds * 1000,

@@ -30,6 +30,8 @@ export async function api(scope: FastifyInstance, options: ApiOptions): Promise<
   await scope.register(swagger, {
     openapi: {
       info: { title: 'order-stream', version: '1', description: 'Orders and catalog stock, consistent across replicas through Kafka' },
+      // Used by the routes when AUTH_MODE=jwt (src/api/auth/plugin.ts): an OAuth 2.0 access token (JWT).
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });

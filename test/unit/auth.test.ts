@@ -203,3 +203,21 @@ describe('order-stream token (development tokens)', () => {
     expect(await runToken(['--user', 'user-1', '--key-dir', dir], { NODE_ENV: 'production' })).to.equal(2);
   });
 });
+
+describe('the OpenAPI document with AUTH_MODE=jwt', () => {
+  it('declares the bearer scheme on every API route, with 401 and 403 responses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auth-doc-'));
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    writeFileSync(join(dir, 'public.pem'), await exportSPKI(publicKey));
+    const app = await buildApi(tokenVerifier({ keys: keyFile(join(dir, 'public.pem')), issuer: ISSUER, audience: AUDIENCE, userClaim: 'sub', clockSkewSeconds: 30 }));
+    const doc = (await app.inject({ url: '/docs/json' })).json() as { paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>; components: { securitySchemes: object } };
+    expect(doc.components.securitySchemes).to.deep.equal({ bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } });
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ name: `${method} ${path}`, op })));
+    expect(operations).to.have.length(RULES.length);
+    for (const { name, op } of operations) {
+      expect(op.security, name).to.deep.equal([{ bearer: [] }]);
+      expect(op.responses, name).to.include.keys('401', '403');
+    }
+    await app.close();
+  });
+});

@@ -47,6 +47,7 @@ const key = (method: string, url: string) => `${method === 'HEAD' ? 'GET' : meth
 async function authentication(app: FastifyInstance, options: AuthenticationOptions): Promise<void> {
   const rules = options.rules ?? RULES;
   const byRoute = new Map<string, Rule>();
+  const { verifier } = options;
   app.addHook('onRoute', (route) => {
     for (const method of ([] as string[]).concat(route.method)) {
       const rule = ruleFor(method, route.url, rules);
@@ -54,9 +55,12 @@ async function authentication(app: FastifyInstance, options: AuthenticationOptio
       if (!rule) throw new Error(`${method} ${route.url} has no authorisation rule in src/api/auth/rules.ts`);
       byRoute.set(key(method, route.url), rule);
     }
+    // The OpenAPI document says so: a bearer token (the `bearer` scheme of src/api/app.ts), 401, 403.
+    if (verifier && route.schema) {
+      route.schema = { ...route.schema, security: [{ bearer: [] }], response: { ...(route.schema.response as object), 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' } } };
+    }
   });
   app.decorateRequest('identity', undefined);
-  const { verifier } = options;
   if (!verifier) return;
 
   app.addHook('onRequest', async (request) => {
