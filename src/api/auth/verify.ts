@@ -71,7 +71,8 @@ function refusal(err: unknown): Error {
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || fetchFailed || (err instanceof errors.JOSEError && err.code === 'ERR_JOSE_GENERIC')) {
     return new KeysUnavailable(`the issuer's keys cannot be fetched: ${(err as Error).message}`);
   }
-  // A key that does not fit the algorithm (an RSA key for an ES256 token) and the like.
-  if (err instanceof errors.JOSEError || err instanceof TypeError) return new TokenRejected("the token cannot be verified with the issuer's keys");
+  // A key that does not fit the token's algorithm (an RSA token against an EC key): jose or
+  // WebCrypto (a DOMException) refuses the pair.
+  if (err instanceof errors.JOSEError || err instanceof TypeError || err instanceof DOMException) return new TokenRejected("the token cannot be verified with the issuer's keys");
   return err instanceof Error ? err : new Error(String(err));
 }
