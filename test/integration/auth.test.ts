@@ -2,6 +2,7 @@
 // key pairs and a JWKS served on loopback), a processor, the real Kafka and PostgreSQL. Refused
 // requests must leave nothing behind: the topic's end offsets are compared before and after.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { eventually, putProducts, testBed, type TestBed } from '../support/fixtures.js';
 import { signingKey, TestIssuer } from '../support/tokens.js';
 import { startService, type RunningService } from '../../src/service.js';
@@ -238,6 +239,18 @@ describe('authentication and authorisation (AUTH_MODE=jwt, real stack)', functio
       const replaced = await fetch(path, { headers: { ...token, 'x-request-id': bad } });
       expect(replaced.headers.get('x-request-id'), bad).to.match(/^[0-9a-f-]{36}$/);
     }
+  });
+});
+
+describe('start-up with AUTH_MODE=jwt', () => {
+  it('exits 78 (configuration) without a key source, issuer and audience, naming them', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'api'], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', KAFKA_BROKERS: '127.0.0.1:1', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1', DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status, run.stderr).to.equal(78);
+    expect(run.stderr).to.match(/AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE/).and.match(/AUTH_ISSUER/).and.match(/AUTH_AUDIENCE/);
   });
 });
 
