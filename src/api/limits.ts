@@ -12,6 +12,8 @@ export interface RateLimitOptions {
   /** Requests per window and identity; 0 turns the limit off. */
   max: number;
   windowSeconds: number;
+  /** Told of every 429 (for orderstream_api_requests_refused_total). */
+  onLimited?: () => void;
 }
 
 /** Identities remembered per replica; the least recently seen is forgotten first. */
@@ -31,6 +33,7 @@ async function limits(app: FastifyInstance, options: RateLimitOptions): Promise<
     cache: TRACKED_IDENTITIES,
     keyGenerator: rateKey,
     errorResponseBuilder: (_request, context) => {
+      options.onLimited?.();
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
       return new HttpError(429, `more than ${context.max} requests in ${options.windowSeconds} s; retry in ${seconds} s`, { 'retry-after': String(seconds) });
     },

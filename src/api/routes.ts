@@ -12,6 +12,7 @@ import { catalogItem, errorBody, order } from './schemas.js';
 import type { Gate } from './gate.js';
 import { authenticationPlugin, type Verifier } from './auth/index.js';
 import { rateLimitPlugin, type RateLimitOptions } from './limits.js';
+import type { RefusalReason } from '../metrics/registry.js';
 
 export interface ApiOptions extends OrderRoutesOptions {
   gate: Gate;
@@ -40,8 +41,9 @@ export async function api(scope: FastifyInstance, options: ApiOptions): Promise<
   await scope.register(async (routes) => {
     routes.addHook('onRequest', options.gate.onRequest);
     // Before the routes: authenticate and authorise (rules.ts), then count the caller's requests.
-    await routes.register(authenticationPlugin, { verifier: options.verifier });
-    await routes.register(rateLimitPlugin, options.rateLimit);
+    const refused = (reason: RefusalReason) => options.metrics.requestsRefused.inc({ reason });
+    await routes.register(authenticationPlugin, { verifier: options.verifier, onRefused: refused });
+    await routes.register(rateLimitPlugin, { ...options.rateLimit, onLimited: () => refused('rate_limited') });
     await orderRoutes(routes, options);
     await catalogRoutes(routes, options);
   });

@@ -13,6 +13,13 @@ const json = { 'content-type': 'application/json' };
 // Bodies are checked field by field; `any` keeps those assertions readable.
 const read = async (response: Response | Promise<Response>): Promise<any> => (await response).json();
 
+/** One sample of a role's /metrics (labels as written, e.g. `{reason="invalid_token",role="api"}`). */
+async function sample(managementPort: number, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${managementPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name}{`)));
+  return line === undefined ? NaN : Number(line.split(' ').at(-1));
+}
+
 /** The end offset of every partition of `topic`: what was ever produced to it. */
 async function endOffsets(producer: Producer, topic: string, partitions: number): Promise<number[]> {
   return Promise.all(
@@ -226,6 +233,12 @@ describe('authentication and authorisation (AUTH_MODE=jwt, real stack)', functio
     }
     expect(await (await fetch(management('/metrics'))).text()).to.match(/orderstream_http_request_duration_seconds_count\{[^}]*route="\/order-service\/:userId\/orders"/);
     expect((await fetch(management('/order-service/u/orders'))).status, 'no API on the management port').to.equal(404);
+    // Refusals are counted by reason.
+    const refused = (reason: string) => sample(api.managementPort, 'orderstream_api_requests_refused_total', `{reason="${reason}",role="api"}`);
+    const [missing, invalid] = [await refused('missing_token'), await refused('invalid_token')];
+    await fetch(url(api, '/catalog-service/catalogs'));
+    await fetch(url(api, '/catalog-service/catalogs'), { headers: bearer(issuer.unsigned('x')) });
+    expect([await refused('missing_token'), await refused('invalid_token')]).to.deep.equal([missing + 1, invalid + 1]);
     expect((await fetch(url(api, '/docs/json'))).status, 'the OpenAPI document is public').to.equal(200);
   });
 
@@ -283,6 +296,7 @@ describe('waiters per replica (API_MAX_WAITERS, real stack)', function () {
     expect(first.response.status).to.equal(202);
     expect(first.response.headers.get('preference-applied')).to.equal('wait=4');
     expect(secondMs, 'the second answered before the first stopped waiting').to.be.below(first.ms);
+    expect(await sample(api.managementPort, 'orderstream_verdict_waits_capped_total'), 'counted').to.equal(1);
     expect(first.ms).to.be.at.least(3900);
   });
 });

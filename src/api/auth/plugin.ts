@@ -21,6 +21,8 @@ export interface AuthenticationOptions {
   /** Undefined: AUTH_MODE=off. */
   verifier: Verifier | undefined;
   rules?: readonly Rule[];
+  /** Told of every refusal (for orderstream_api_requests_refused_total). */
+  onRefused?: (reason: 'missing_token' | 'invalid_token' | 'insufficient_scope' | 'keys_unavailable') => void;
 }
 
 const REALM = 'order-stream';
@@ -63,28 +65,35 @@ async function authentication(app: FastifyInstance, options: AuthenticationOptio
   app.decorateRequest('identity', undefined);
   if (!verifier) return;
 
+  const refused = options.onRefused ?? (() => undefined);
   app.addHook('onRequest', async (request) => {
     const rule = byRoute.get(key(request.method, request.routeOptions.url ?? ''));
     if (!rule) throw new HttpError(404, `no route ${request.method} ${request.url.split('?')[0]}`);
     const token = bearerToken(request.headers.authorization);
     // No credential at all: the challenge carries no error code (RFC 6750 §3.1).
-    if (token === undefined) throw new HttpError(401, 'a bearer token is required (Authorization: Bearer <token>)', { 'www-authenticate': challenge() });
-    request.identity = await identify(verifier, token, request.log);
+    if (token === undefined) {
+      refused('missing_token');
+      throw new HttpError(401, 'a bearer token is required (Authorization: Bearer <token>)', { 'www-authenticate': challenge() });
+    }
+    request.identity = await identify(verifier, token, request.log, refused);
     const decision = decide(rule, request.identity, request.params as Record<string, string | undefined>);
     if (!decision.allowed) {
+      refused('insufficient_scope');
       throw new HttpError(403, decision.message, { 'www-authenticate': challenge('insufficient_scope', decision.message, decision.scope) });
     }
   });
 }
 
-async function identify(verifier: Verifier, token: string, log: FastifyBaseLogger): Promise<Identity> {
+async function identify(verifier: Verifier, token: string, log: FastifyBaseLogger, refused: NonNullable<AuthenticationOptions['onRefused']>): Promise<Identity> {
   try {
     return await verifier(token);
   } catch (err) {
     if (err instanceof TokenRejected) {
+      refused('invalid_token');
       throw new HttpError(401, `invalid bearer token: ${err.message}`, { 'www-authenticate': challenge('invalid_token', err.message) });
     }
     if (err instanceof KeysUnavailable) {
+      refused('keys_unavailable');
       log.warn({ err: err.message }, 'token not verified: the key set is unavailable');
       throw dependencyUnavailable('jwks', "the token issuer's keys cannot be fetched now; retry later", 5);
     }
