@@ -4,7 +4,7 @@
 import type { AuthConfig } from '../../config/index.js';
 import type { Logger } from '../../logger.js';
 import { keySource } from './keys.js';
-import { tokenVerifier, type Verifier } from './verify.js';
+import { cachedVerifier, tokenVerifier, type Verifier } from './verify.js';
 
 export { authenticationPlugin } from './plugin.js';
 export type { Identity, Verifier } from './verify.js';
@@ -14,7 +14,7 @@ export function verifierFor(auth: AuthConfig, log: Logger): Verifier | undefined
     log.warn('AUTH_MODE=off: the API does not authenticate callers; anyone may act as any user (development only)');
     return undefined;
   }
-  const verifier = tokenVerifier({ keys: keySource(auth), issuer: auth.issuer, audience: auth.audience, userClaim: auth.userClaim, clockSkewSeconds: auth.clockSkewSeconds });
+  const verifier = cachedVerifier(tokenVerifier({ keys: keySource(auth), issuer: auth.issuer, audience: auth.audience, userClaim: auth.userClaim, clockSkewSeconds: auth.clockSkewSeconds }));
   log.info({ keys: auth.jwksUrl ?? auth.publicKeyFile, issuer: auth.issuer, audience: auth.audience, userClaim: auth.userClaim }, 'bearer tokens required (AUTH_MODE=jwt)');
   return verifier;
 }

@@ -49,7 +49,7 @@ export function ruleFor(method: string, route: string, rules: readonly Rule[] = 
 export type Decision = { allowed: true } | { allowed: false; message: string; scope: string | undefined };
 
 /** Whether `identity` may call the route of `rule` with these path parameters. */
-export function decide(rule: Rule, identity: Identity, params: Readonly<Record<string, string | undefined>>): Decision {
+export function decide(rule: Rule, identity: Pick<Identity, 'user' | 'scopes'>, params: Readonly<Record<string, string | undefined>>): Decision {
   for (const grant of rule.allow) {
     if (grant.to === 'any-token') return { allowed: true };
     if (grant.to === 'owner' && params.userId !== undefined && params.userId === identity.user) return { allowed: true };

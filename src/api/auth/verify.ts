@@ -9,6 +9,8 @@ import { ALGORITHMS, type KeySource } from './keys.js';
 export interface Identity {
   user: string;
   scopes: ReadonlySet<string>;
+  /** The token's exp, seconds since the epoch. */
+  expiresAt: number;
 }
 
 /** The token is not acceptable; `message` says why (safe to send to the caller). */
@@ -40,7 +42,29 @@ export function tokenVerifier(options: VerifierOptions): Verifier {
     }
     const user = payload[userClaim];
     if (typeof user !== 'string' || user === '') throw new TokenRejected(`the token has no ${userClaim} claim`);
-    return { user, scopes: scopesOf(payload) };
+    return { user, scopes: scopesOf(payload), expiresAt: payload.exp! };
+  };
+}
+
+/** Verified tokens remembered per replica (the oldest forgotten first). */
+const CACHED_TOKENS = 10_000;
+
+/**
+ * Remembers verified tokens until their exp, so a client's repeated requests with one token cost
+ * one signature check, not one each (a signature check costs about as much as the rest of an order
+ * POST). Only successes are remembered. A token verified once stays accepted until it expires even
+ * if its key leaves the JWKS — as with any offline-verified token, which cannot be revoked early.
+ */
+export function cachedVerifier(verify: Verifier, max = CACHED_TOKENS, nowSeconds = () => Date.now() / 1000): Verifier {
+  const verified = new Map<string, Identity>();
+  return async (token) => {
+    const known = verified.get(token);
+    if (known && known.expiresAt > nowSeconds()) return known;
+    if (known) verified.delete(token);
+    const identity = await verify(token);
+    if (verified.size >= max) verified.delete(verified.keys().next().value!);
+    verified.set(token, identity);
+    return identity;
   };
 }
 
