@@ -1,0 +1,56 @@
+// Kafka with credentials, end to end: a broker whose only client listener is SASL_SSL with
+// SCRAM-SHA-512 and a certificate from a locally generated CA (scripts/stack/kafka-scram, started
+// here if the stack did not: KAFKA_AUTH=scram npm run stack:up), and the roles configured through
+// the settings operators use — KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_CA_LOCATION. The
+// registry and PostgreSQL are the stack's.
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { eventually, putProducts, testBed, type TestBed } from '../support/fixtures.js';
+import { startService, type RunningService } from '../../src/service.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+/** Starts the SASL/SCRAM broker when it is not up (idempotent) and reads its client settings. */
+function scramKafka(): Record<string, string> {
+  const stackDir = process.env.STACK_DIR ?? `${root}.stack`;
+  execFileSync('bash', [`${root}scripts/stack/kafka-scram/start.sh`], { env: { ...process.env, STACK_DIR: stackDir }, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
+  const lines = readFileSync(`${stackDir}/kafka-scram/env`, 'utf8').trim().split('\n');
+  return Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+
+describe('Kafka over SASL_SSL with SCRAM-SHA-512 (real broker)', function () {
+  this.timeout(300_000);
+  let bed: TestBed;
+  let scram: Record<string, string>;
+  const services: RunningService[] = [];
+
+  before(async () => {
+    scram = scramKafka();
+    expect(scram).to.include({ KAFKA_SECURITY_PROTOCOL: 'sasl_ssl', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512' });
+    // Replication 1: the SCRAM broker is a single node, whatever the stack's main Kafka is.
+    bed = await testBed(3, { ...scram, ORDERS_TOPIC_REPLICATION: '1', ORDERS_TOPIC_MIN_INSYNC_REPLICAS: '1' });
+  });
+  after(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    await bed?.close();
+  });
+
+  it('takes an order through the api and applies it in the processor, both authenticated over TLS', async () => {
+    expect(bed.config.kafka.security).to.include({ 'security.protocol': 'sasl_ssl', 'sasl.mechanisms': 'SCRAM-SHA-512', 'ssl.ca.location': scram.KAFKA_SSL_CA_LOCATION });
+    const [api, processor] = await Promise.all([startService(bed.config, ['api']), startService(bed.config, ['processor'])]);
+    services.push(api!, processor!);
+    await eventually('processor ready', async () => (await fetch(`http://127.0.0.1:${processor!.managementPort}/readyz`)).status, (s) => s === 200, 60_000);
+    const product = `${bed.tag}-S`;
+    await putProducts(bed.pool, { [product]: 5 });
+    const response = await fetch(`http://127.0.0.1:${api!.port}/order-service/${bed.tag}-u/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', prefer: 'wait=20' },
+      body: JSON.stringify({ productId: product, qty: 2, unitPrice: 100 }),
+    });
+    expect(response.status).to.equal(201);
+    expect(((await response.json()) as { status: string }).status).to.equal('ACCEPTED');
+    const { rows } = await bed.pool.query('SELECT stock FROM catalog WHERE product_id = $1', [product]);
+    expect(Number(rows[0].stock)).to.equal(3);
+  });
+});
