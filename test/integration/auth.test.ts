@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { eventually, putProducts, testBed, type TestBed } from '../support/fixtures.js';
 import { signingKey, TestIssuer } from '../support/tokens.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startedService, type RunningService } from '../support/service.js';
 import type { Config } from '../../src/config/index.js';
 import type { Producer } from '../../src/kafka/clients.js';
 
@@ -40,7 +40,7 @@ describe('authentication and authorisation (AUTH_MODE=jwt, real stack)', functio
   const url = (svc: RunningService, path: string) => `http://127.0.0.1:${svc.port}${path}`;
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const start = async (config: Config, roles: Array<'api' | 'processor'>) => {
-    const svc = await startService(config, roles);
+    const svc = await startedService(config, roles);
     services.push(svc);
     return svc;
   };
@@ -273,7 +273,7 @@ describe('waiters per replica (API_MAX_WAITERS, real stack)', function () {
   before(async () => {
     // No processor on this bed's topic: a waiting request is held until its Prefer: wait runs out.
     bed = await testBed(1, { API_MAX_WAITERS: '1' });
-    api = await startService(bed.config, ['api']);
+    api = await startedService(bed.config, ['api']);
   });
   after(async () => {
     await api?.stop();

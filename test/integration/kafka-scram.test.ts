@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { eventually, putProducts, testBed, type TestBed } from '../support/fixtures.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startedService, type RunningService } from '../support/service.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -38,7 +38,7 @@ describe('Kafka over SASL_SSL with SCRAM-SHA-512 (real broker)', function () {
 
   it('takes an order through the api and applies it in the processor, both authenticated over TLS', async () => {
     expect(bed.config.kafka.security).to.include({ 'security.protocol': 'sasl_ssl', 'sasl.mechanisms': 'SCRAM-SHA-512', 'ssl.ca.location': scram.KAFKA_SSL_CA_LOCATION });
-    const [api, processor] = await Promise.all([startService(bed.config, ['api']), startService(bed.config, ['processor'])]);
+    const [api, processor] = await Promise.all([startedService(bed.config, ['api']), startedService(bed.config, ['processor'])]);
     services.push(api!, processor!);
     await eventually('processor ready', async () => (await fetch(`http://127.0.0.1:${processor!.managementPort}/readyz`)).status, (s) => s === 200, 60_000);
     const product = `${bed.tag}-S`;
