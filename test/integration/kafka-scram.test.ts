@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { eventually, putProducts, testBed, type TestBed } from '../support/fixtures.js';
 import { startedService, type RunningService } from '../support/service.js';
+import { envFor, spawnRole, type Child } from '../support/child.js';
+import { readiness } from '../support/replicas.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -24,6 +26,7 @@ describe('Kafka over SASL_SSL with SCRAM-SHA-512 (real broker)', function () {
   let bed: TestBed;
   let scram: Record<string, string>;
   const services: RunningService[] = [];
+  const children: Child[] = [];
 
   before(async () => {
     scram = scramKafka();
@@ -32,6 +35,8 @@ describe('Kafka over SASL_SSL with SCRAM-SHA-512 (real broker)', function () {
     bed = await testBed(3, { ...scram, ORDERS_TOPIC_REPLICATION: '1', ORDERS_TOPIC_MIN_INSYNC_REPLICAS: '1' });
   });
   after(async () => {
+    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGTERM');
+    await Promise.all(children.map((c) => c.exited));
     await Promise.all(services.map((s) => s.stop()));
     await bed?.close();
   });
@@ -52,5 +57,17 @@ describe('Kafka over SASL_SSL with SCRAM-SHA-512 (real broker)', function () {
     expect(((await response.json()) as { status: string }).status).to.equal('ACCEPTED');
     const { rows } = await bed.pool.query('SELECT stock FROM catalog WHERE product_id = $1', [product]);
     expect(Number(rows[0].stock)).to.equal(3);
+  });
+
+  it('with a wrong password: not ready, naming the SASL authentication failure, and no crash-loop', async () => {
+    const child = spawnRole('api', envFor(bed.config, { ...scram, KAFKA_SASL_PASSWORD: 'not-the-password' }), `${bed.tag}-wrong-password`);
+    children.push(child);
+    const ports = await child.listening;
+    const attempt = (startup = '') => Number(/attempt (\d+)/.exec(startup)?.[1] ?? 0);
+    const refused = await eventually('not ready, saying why', () => readiness(ports), (r) => r.status === 503 && /SASL authentication error.*invalid credentials/.test(r.checks.startup ?? ''), 60_000);
+    expect(refused.checks.startup).to.match(/^waiting for kafka: /);
+    // It keeps retrying in the same process: later attempts, never an exit.
+    await eventually('retried', () => readiness(ports), (r) => attempt(r.checks.startup) >= attempt(refused.checks.startup) + 1, 60_000);
+    expect(child.process.exitCode, 'still running').to.equal(null);
   });
 });
