@@ -122,7 +122,8 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
   const port = await freePort();
   const child = spawn(node, args, {
     env: {
-      ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: schema.url,
+      // MANAGEMENT_PORT serves /metrics (PORT still does for baselines built before the management port).
+      ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), MANAGEMENT_PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: schema.url,
       ORDERS_TOPIC: b.config.kafka.ordersTopic, ORDERS_DLQ_TOPIC: b.config.kafka.dlqTopic, PROCESSOR_GROUP_ID: groupId, ...extraEnv,
     },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -4,8 +4,8 @@ import { ConfigError, loadConfig } from './config/index.js';
 
 const USAGE = `usage: order-stream <command> [options]
 
-roles (each listens on PORT for /healthz, /readyz and /metrics):
-  api          the order and catalog REST API
+roles (each serves /healthz, /readyz and /metrics on MANAGEMENT_PORT):
+  api          the order and catalog REST API on PORT (bearer tokens unless AUTH_MODE=off)
   processor    the stream processor applying orders to PostgreSQL
   all          both roles in one process
   (roles take --demo-catalog: insert CATALOG-0001 … CATALOG-0010 when missing)
@@ -14,6 +14,7 @@ tools:
   migrate      the deploy step: apply database migrations, register the order schema, exit
   produce      generate orders into the topic   (order-stream produce --help)
   tail         print the topic as decoded JSON lines (order-stream tail --help)
+  token        sign a development token (order-stream token --user U [--scope S]; not in production)
 
 configuration comes from config/*.json and the environment; see README.md.`;
 
@@ -37,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
     case 'produce': {
       const { runProduce } = await import('./cli/produce.js');
       return runProduce(args);
+    }
+    case 'token': {
+      const { runToken } = await import('./cli/token.js');
+      return runToken(args);
     }
     case 'tail': {
       const { runTail } = await import('./cli/tail.js');

@@ -60,5 +60,8 @@ export function readAtScrape(metrics: Metrics, { pool, checks, processor, consum
     metrics.scrape.lag = () => processor.lag();
     metrics.scrape.assignedPartitions = () => [{ ...consumes, partitions: processor.assignedPartitions.length }];
   }
-  if (verdicts) metrics.scrape.verdictWaiters = () => verdicts.waitingCount;
+  if (verdicts) {
+    metrics.scrape.verdictWaiters = () => verdicts.waitingCount;
+    metrics.scrape.verdictWaitsCapped = () => verdicts.refused;
+  }
 }

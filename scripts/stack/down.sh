@@ -11,6 +11,7 @@ bash "$here/prometheus/stop.sh" || status=1
 bash "$here/connect/stop.sh" || status=1
 bash "$here/registry/stop.sh" || status=1
 bash "$here/kafka/stop.sh" || status=1
+[[ -f $STACK_DIR/kafka-scram/pid ]] && { bash "$here/kafka-scram/stop.sh" || status=1; }
 # The throwaway three-broker cluster of scripts/test-cluster.sh, if an interrupted run left it up.
 [[ -d $STACK_DIR/cluster/kafka ]] && { STACK_DIR=$STACK_DIR/cluster bash "$here/kafka/stop.sh" || status=1; }
 bash "$here/postgres/stop.sh" || status=1

@@ -6,6 +6,8 @@
 # CONNECT=1 adds a Kafka Connect worker (scripts/stack/connect) on 127.0.0.1:$CONNECT_PORT (18083),
 # with the Debezium JDBC sink and PostgreSQL source plugins; .stack/env then names CONNECT_URL.
 # MONITORING=1 adds Prometheus (scripts/stack/prometheus) on 127.0.0.1:$PROMETHEUS_PORT (19090).
+# KAFKA_AUTH=scram adds a second Kafka with SASL_SSL + SCRAM-SHA-512 (scripts/stack/kafka-scram) on
+# 127.0.0.1:19192; its client settings are in $STACK_DIR/kafka-scram/env (test/integration/kafka-scram.test.ts).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/scripts/stack
@@ -26,6 +28,7 @@ if [[ ${MONITORING:-0} == 1 ]]; then
   export PROMETHEUS_PORT=${PROMETHEUS_PORT:-19090}
   bash "$here/prometheus/start.sh"
 fi
+if [[ ${KAFKA_AUTH:-} == scram ]]; then bash "$here/kafka-scram/start.sh"; fi
 
 registry_url=$(cat "$STACK_DIR/registry/url")
 brokers=$(cat "$STACK_DIR/kafka/brokers")

@@ -1,9 +1,10 @@
-// The Fastify instance of a role: what every route shares (request ids, error mapping, request
-// metrics, draining) comes with the instance; the features are encapsulated plugins registered
-// in any order — health (/healthz, /readyz), metrics (/metrics) and, for the api role, the API.
-// Built here, listened on by src/service.ts. A second instance (a management port) would be built
-// with createInstance and given the health and metrics plugins.
-import { randomUUID } from 'node:crypto';
+// The Fastify instances of a role: what every route shares (request ids, error mapping, request
+// metrics, draining) comes with an instance; the features are encapsulated plugins. Two instances:
+// the public one serves the API (api role only) on PORT; the management one serves health
+// (/healthz, /readyz) and /metrics on MANAGEMENT_PORT for the kubelet and Prometheus — never behind
+// authentication, never on the public Service (the NetworkPolicy in deploy/k8s/base admits only
+// Prometheus to it), which is why its /readyz may name raw dependency errors. Listened on by
+// src/service.ts.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from '../logger.js';
@@ -12,6 +13,7 @@ import { errorHandling } from './errors.js';
 import { health, type HealthOptions } from './health.js';
 import { httpMetrics, metricsEndpoint } from './metrics.js';
 import { api, type ApiOptions } from './routes.js';
+import { requestId } from './request-id.js';
 
 export interface InstanceOptions {
   log: Logger;
@@ -21,15 +23,17 @@ export interface InstanceOptions {
 }
 
 export interface AppOptions extends InstanceOptions {
+  api: ApiOptions;
+}
+
+export interface ManagementOptions extends InstanceOptions {
   health: HealthOptions;
-  /** Absent for the processor-only role, which serves health and metrics only. */
-  api?: ApiOptions;
 }
 
 /**
- * Request ids and connection draining for every route of the instance (not encapsulated). A
- * caller's X-Request-Id is kept (bounded), else one is made; it is in every log line of the
- * request and echoed back, so a client report can be matched to the logs. While draining, every
+ * Request ids and connection draining for every route of the instance (not encapsulated). The
+ * request id (src/api/request-id.ts) is in every log line of the request and echoed back, so a
+ * client report can be matched to the logs. While draining, every
  * response closes its connection: keep-alive clients reconnect to another replica instead of
  * holding this one open until their idle timeout.
  */
@@ -50,8 +54,9 @@ export async function createInstance(options: InstanceOptions): Promise<FastifyI
     bodyLimit: options.bodyLimitBytes,
     // Per-request logs would dominate at thousands of orders per second; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's X-Request-Id only when it is a short safe token (src/api/request-id.ts).
+    requestIdHeader: false,
+    genReqId: requestId,
     return503OnClosing: true,
   });
   // Awaited: these observe routes as they are added (405 Allow lists, zeroed series), so they are
@@ -62,11 +67,19 @@ export async function createInstance(options: InstanceOptions): Promise<FastifyI
   return app;
 }
 
+/** The public instance of the api role: the API (and its OpenAPI document) only. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = await createInstance(options);
+  app.register(api, options.api);
+  await app.ready();
+  return app;
+}
+
+/** The management instance of every role: /healthz, /readyz, /metrics. */
+export async function buildManagementApp(options: ManagementOptions): Promise<FastifyInstance> {
   const app = await createInstance(options);
   app.register(health, options.health);
   app.register(metricsEndpoint, { metrics: options.metrics });
-  if (options.api) app.register(api, options.api);
   await app.ready();
   return app;
 }

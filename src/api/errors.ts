@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import { isDatabaseUnavailable } from '../db/errors.js';
 
 /** What a request may wait on; a 503 names the one that failed. */
-export type Dependency = 'kafka' | 'postgres' | 'registry';
+export type Dependency = 'kafka' | 'postgres' | 'registry' | 'jwks';
 
 export class HttpError extends Error {
   constructor(

@@ -58,6 +58,7 @@ export class Publisher {
       log.warn({ err: (err as Error).message, type: e.type, id }, 'event not acknowledged by Kafka');
       throw dependencyUnavailable('kafka', `the ${e.type} event could not be made durable; retry with the same Idempotency-Key`, 2);
     }
+    // Not asked to wait, or the replica's waiters are at their cap: 202 PENDING at once.
     if (!waiting) return { waited: false };
     return { waited: true, verdict: await waiting.verdict };
   }

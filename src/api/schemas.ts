@@ -13,7 +13,7 @@ export const errorBody = {
     message: { type: 'string' },
     field: { type: 'string', description: 'the request field that failed validation (400 only)' },
     reason: { type: 'string', enum: ['ALREADY_CANCELLED', 'NOT_ACCEPTED'], description: 'why a cancellation was refused (409 only)' },
-    dependency: { type: 'string', enum: ['kafka', 'postgres', 'registry'], description: 'the dependency that is unavailable (503 only, sent with Retry-After)' },
+    dependency: { type: 'string', enum: ['kafka', 'postgres', 'registry', 'jwks'], description: 'the dependency that is unavailable (503 only, sent with Retry-After)' },
   },
 } as const;
 

@@ -4,6 +4,8 @@
 // and wakes the requests waiting on those event ids. If the connection drops, waiting requests
 // time out into 202 PENDING — the order itself is safe in Kafka — and the listener reconnects
 // with the service's retry policy (src/retry.ts).
+// At most `maxWaiters` requests wait at once: beyond that a request is not held (it answers 202
+// PENDING at once), so slow verdicts cannot pile up open requests and memory without bound.
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { retry } from '../retry.js';
@@ -16,8 +18,16 @@ export class VerdictWaiter {
   private client: pg.Client | undefined;
   private readonly closed = new AbortController();
   private connected = false;
+  /** Requests waiting now (several may wait on one id). */
+  private active = 0;
+  /** Requests that asked to wait and were answered at once because maxWaiters were waiting. */
+  refused = 0;
 
-  constructor(private readonly databaseUrl: string, private readonly log: Logger) {}
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly log: Logger,
+    private readonly maxWaiters = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** One attempt at the LISTEN connection (start-up retries it); rejects when PostgreSQL is unreachable. */
   async listen(): Promise<void> {
@@ -48,10 +58,23 @@ export class VerdictWaiter {
   /**
    * Resolves with the verdict on event `id`, or undefined after timeoutMs. Register before
    * producing the event, so a verdict that arrives before the produce call returns is not missed.
+   * Undefined when maxWaiters requests wait already: the caller answers without waiting.
    */
-  wait(id: string, timeoutMs: number): { verdict: Promise<Verdict | undefined>; cancel: () => void } {
-    let settle!: Wake;
-    const verdict = new Promise<Verdict | undefined>((resolve) => (settle = resolve));
+  wait(id: string, timeoutMs: number): { verdict: Promise<Verdict | undefined>; cancel: () => void } | undefined {
+    if (this.active >= this.maxWaiters) {
+      this.refused++;
+      return undefined;
+    }
+    this.active++;
+    let settled = false;
+    let resolveVerdict!: Wake;
+    const verdict = new Promise<Verdict | undefined>((resolve) => (resolveVerdict = resolve));
+    const settle: Wake = (v) => {
+      if (settled) return;
+      settled = true;
+      this.active--;
+      resolveVerdict(v);
+    };
     const wakers = this.waiting.get(id) ?? new Set<Wake>();
     this.waiting.set(id, wakers);
     const remove = () => {

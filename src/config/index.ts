@@ -22,7 +22,17 @@ export interface Config {
   registry: RegistryConfig;
   database: { url: string; poolMax: number };
   http: { host: string; port: number; bodyLimitBytes: number };
-  api: { produceTimeoutMs: number; maxWaitSeconds: number };
+  /** Health, readiness and metrics: a port of their own, never behind auth nor on the public Service. */
+  management: { port: number };
+  api: {
+    produceTimeoutMs: number;
+    maxWaitSeconds: number;
+    /** Requests holding a `Prefer: wait` at once; 0: none may wait. */
+    maxWaiters: number;
+    /** Per identity and replica; max 0: off. */
+    rateLimit: { max: number; windowSeconds: number };
+  };
+  auth: AuthConfig;
   processor: { batchMaxMessages: number; batchMaxBytes: number; batchWaitMs: number; applyConcurrency: number };
   shutdownTimeoutMs: number;
   logLevel: string;
@@ -36,6 +46,21 @@ export interface RegistryConfig {
   /** Whether a replica may register the order schema when the subject lacks it. */
   autoRegister: boolean;
 }
+
+/** How the api authenticates callers (src/api/auth/). */
+export type AuthConfig =
+  | { mode: 'off' }
+  | {
+      mode: 'jwt';
+      /** One of the two key sources; which one is required is checked when the api starts. */
+      jwksUrl: string | undefined;
+      publicKeyFile: string | undefined;
+      issuer: string;
+      audience: string;
+      userClaim: string;
+      clockSkewSeconds: number;
+      jwksCooldownSeconds: number;
+    };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -127,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
     problems.push('KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with a sasl_* KAFKA_SECURITY_PROTOCOL');
   }
   const registry = registryConfig(values, problems);
+  const auth = authConfig(values, problems);
   const minInsync = minInsyncReplicas(values, problems);
   if (problems.length) throw new ConfigError(problems);
 
@@ -146,7 +172,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = join(proc
     registry: registry!,
     database: { url: str('DATABASE_URL'), poolMax: num('DATABASE_POOL_MAX') },
     http: { host: str('HOST'), port: num('PORT'), bodyLimitBytes: num('HTTP_BODY_LIMIT_BYTES') },
-    api: { produceTimeoutMs: num('API_PRODUCE_TIMEOUT_MS'), maxWaitSeconds: num('API_MAX_WAIT_SECONDS') },
+    management: { port: num('MANAGEMENT_PORT') },
+    api: {
+      produceTimeoutMs: num('API_PRODUCE_TIMEOUT_MS'),
+      maxWaitSeconds: num('API_MAX_WAIT_SECONDS'),
+      maxWaiters: num('API_MAX_WAITERS'),
+      rateLimit: { max: num('RATE_LIMIT_MAX'), windowSeconds: num('RATE_LIMIT_WINDOW_SECONDS') },
+    },
+    auth: auth!,
     processor: {
       batchMaxMessages: num('PROCESSOR_BATCH_MAX_MESSAGES'),
       batchMaxBytes: num('PROCESSOR_BATCH_MAX_BYTES'),
@@ -176,6 +209,42 @@ function registryConfig(values: Record<string, string | number>, problems: strin
     url: url.toString().replace(/\/$/, ''),
     ...(auth ? { auth } : {}),
     autoRegister: values.SCHEMA_AUTO_REGISTER === 'true',
+  };
+}
+
+/**
+ * AUTH_*: the mode and the shape of each value. Whether `jwt` has its key source, issuer and
+ * audience is checked when the api role starts (src/api/auth/keys.ts), so the processor and
+ * `order-stream migrate` do not need settings they never use.
+ */
+function authConfig(values: Record<string, string | number>, problems: string[]): AuthConfig | undefined {
+  const mode = String(values.AUTH_MODE ?? '').toLowerCase();
+  if (mode === 'off') return { mode };
+  if (mode !== 'jwt') {
+    if (values.AUTH_MODE !== undefined) problems.push(`AUTH_MODE must be jwt or off (got ${JSON.stringify(values.AUTH_MODE)})`);
+    return undefined;
+  }
+  const text = (name: string) => (String(values[name] ?? '') === '' ? undefined : String(values[name]));
+  const jwksUrl = text('AUTH_JWKS_URL');
+  if (jwksUrl !== undefined && !/^https?:\/\//.test(jwksUrl)) problems.push(`AUTH_JWKS_URL must be an http(s) URL (got ${JSON.stringify(jwksUrl)})`);
+  else if (jwksUrl !== undefined) {
+    try {
+      new URL(jwksUrl);
+    } catch {
+      problems.push(`AUTH_JWKS_URL must be an absolute URL (got ${JSON.stringify(jwksUrl)})`);
+    }
+  }
+  const publicKeyFile = text('AUTH_PUBLIC_KEY_FILE');
+  if (jwksUrl && publicKeyFile) problems.push('give AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE, not both');
+  return {
+    mode,
+    jwksUrl,
+    publicKeyFile,
+    issuer: text('AUTH_ISSUER') ?? '',
+    audience: text('AUTH_AUDIENCE') ?? '',
+    userClaim: String(values.AUTH_USER_CLAIM ?? 'sub'),
+    clockSkewSeconds: Number(values.AUTH_CLOCK_SKEW_SECONDS),
+    jwksCooldownSeconds: Number(values.AUTH_JWKS_COOLDOWN_SECONDS),
   };
 }
 

@@ -108,8 +108,26 @@ export function processorConsumerSettings(batchMaxBytes: number): ConsumerGlobal
   };
 }
 
+/**
+ * The last authentication or TLS failure an admin client met: librdkafka logs it (a wrong SASL
+ * password, an unverifiable certificate) while the call that needed the broker only times out.
+ */
+const securityFailures = new WeakMap<IAdminClient, string>();
+const SECURITY_FAILURE = /SASL authentication error|SSL handshake failed|certificate verify failed|authentication failure/i;
+
 export function createAdmin(options: KafkaOptions): IAdminClient {
-  return Kafka.AdminClient.create(base(options));
+  const admin: IAdminClient = Kafka.AdminClient.create(base(options), {
+    'event.log': (entry: { message?: string }) => {
+      const text = entry.message ?? '';
+      if (SECURITY_FAILURE.test(text)) securityFailures.set(admin, text.replace(/^\[thrd:[^\]]*\]: /, ''));
+    },
+  });
+  return admin;
+}
+
+/** Why the admin's brokers refused it, if they did (for a not-ready reason that says so). */
+export function securityFailure(admin: IAdminClient): string | undefined {
+  return securityFailures.get(admin);
 }
 
 /** Producers flush first (up to timeoutMs); consumers leave their group. */

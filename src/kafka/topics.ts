@@ -1,7 +1,7 @@
 // Topics are created on start-up when missing and never recreated: an existing topic with other
 // settings is reported, not "fixed", because recreating it would drop orders.
 import type { IAdminClient } from './clients.js';
-import { CODES } from './clients.js';
+import { CODES, securityFailure } from './clients.js';
 import type { Config } from '../config/index.js';
 
 export interface TopicSpec {
@@ -31,7 +31,11 @@ export function ensureTopic(admin: IAdminClient, spec: TopicSpec, timeoutMs = 30
       (err) => {
         if (!err) resolve('created');
         else if (err.code === CODES.ERR_TOPIC_ALREADY_EXISTS) resolve('exists');
-        else reject(new Error(`cannot create topic ${spec.topic}: ${err.message}`));
+        else {
+          // A timeout that is really a refused login or certificate says so (KAFKA_SASL_*, KAFKA_SSL_CA_LOCATION).
+          const refused = securityFailure(admin);
+          reject(new Error(`cannot create topic ${spec.topic}: ${err.message}${refused ? ` — ${refused}` : ''}`));
+        }
       },
     );
   });

@@ -33,6 +33,12 @@ export const MESSAGE_SERIES: ReadonlyArray<{ event: string; outcome: string }> =
 ];
 /** orderstream_processor_retries_total{operation}: the processor's retried operations. */
 export const RETRY_OPERATIONS = ['schema lookup', 'dead-letter produce', 'batch apply'] as const;
+/**
+ * orderstream_api_requests_refused_total{reason} (api): requests stopped before any handler — no
+ * or a bad bearer token, a token without the right, the issuer's keys unavailable, over the rate limit.
+ */
+export const REFUSAL_REASONS = ['missing_token', 'invalid_token', 'insufficient_scope', 'keys_unavailable', 'rate_limited'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 /** orderstream_http_request_duration_seconds{status_class} initialised for every route. */
 const STATUS_CLASSES = ['2xx', '4xx', '5xx'] as const;
 
@@ -44,6 +50,8 @@ export interface ScrapeReaders {
   /** Partitions this process holds, per topic and group it consumes (0 while it holds none). */
   assignedPartitions?: () => Array<{ topic: string; group: string; partitions: number }>;
   verdictWaiters?: () => number;
+  /** Prefer: wait requests answered at once because API_MAX_WAITERS were waiting (since start). */
+  verdictWaitsCapped?: () => number;
 }
 
 /** The metrics of a process running `roles` (api, processor or both), labelled role="api+processor". */
@@ -77,6 +85,23 @@ export function createMetrics(roles: readonly string[]) {
       help: 'Prefer: wait requests by what they got: the verdict (accepted, rejected, cancelled, stocked, refused, duplicate) or timeout',
       labelNames: ['verdict'] as const,
       registers,
+    }),
+    requestsRefused: new client.Counter({
+      name: 'orderstream_api_requests_refused_total',
+      help: 'API requests refused before any handler: missing_token, invalid_token (401), insufficient_scope (403), keys_unavailable (503), rate_limited (429)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    verdictWaitsCapped: new client.Counter({
+      name: 'orderstream_verdict_waits_capped_total',
+      help: 'Prefer: wait requests answered 202 PENDING at once because API_MAX_WAITERS requests were waiting',
+      registers,
+      collect() {
+        // The waiter counts; the counter shows its total (reset + inc keeps it a counter).
+        if (!scrape.verdictWaitsCapped) return;
+        this.reset();
+        this.inc(scrape.verdictWaitsCapped());
+      },
     }),
     verdictWaiters: new client.Gauge({
       name: 'orderstream_verdict_waiters',
@@ -179,6 +204,7 @@ export function createMetrics(roles: readonly string[]) {
   if (roles.includes('api')) {
     for (const outcome of ORDER_OUTCOMES) metrics.ordersReceived.inc({ outcome }, 0);
     for (const verdict of WAITED_VERDICTS) metrics.orderVerdictsWaited.inc({ verdict }, 0);
+    for (const reason of REFUSAL_REASONS) metrics.requestsRefused.inc({ reason }, 0);
   }
   if (roles.includes('processor')) {
     for (const labels of MESSAGE_SERIES) metrics.messages.inc(labels, 0);

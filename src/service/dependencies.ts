@@ -51,7 +51,7 @@ export function createDependencies(config: Config, roles: Role[], log: Logger): 
     serde: new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic)),
     rest: registryRest(config.registry),
     metrics,
-    verdicts: roles.includes('api') ? new VerdictWaiter(config.database.url, log) : undefined,
+    verdicts: roles.includes('api') ? new VerdictWaiter(config.database.url, log, config.api.maxWaiters) : undefined,
     contract: undefined,
   };
 }

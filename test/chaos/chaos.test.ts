@@ -48,7 +48,7 @@ describe(`chaos (${full ? 'full' : 'short'})`, function () {
     let processors = [await spawn('processor', 'proc-a-0'), await spawn('processor', 'proc-b-0')];
     const total = scale(20_000, 100_000);
     // The order lifecycle mixed in: 10 % cancellations of acknowledged orders, 10 % restocks.
-    const load = startLoad({ ports: () => apis.map((a) => a.port), products: products(bed.tag), user: `${bed.tag}-u`, concurrency: 40, total, mix: { cancel: 0.1, restock: 0.1 } });
+    const load = startLoad({ ports: () => apis.map((a) => a.port!), products: products(bed.tag), user: `${bed.tag}-u`, concurrency: 40, total, mix: { cancel: 0.1, restock: 0.1 } });
     // At least `cycles` kills, and kills for as long as the load runs.
     let cycles = 0;
     let killedBySignal = 0;
@@ -72,7 +72,7 @@ describe(`chaos (${full ? 'full' : 'short'})`, function () {
     expect(killedBySignal, 'kills that hit a running processor').to.equal(cycles);
     // The last replacements run on, in the group, and report ready.
     for (const processor of processors) {
-      await eventually(`processor on port ${processor.port} ready`, () => readyz(processor.port), (r) => r.httpStatus === 200, 30_000);
+      await eventually(`processor on port ${processor.managementPort} ready`, () => readyz(processor.managementPort), (r) => r.httpStatus === 200, 30_000);
     }
   });
 
@@ -82,16 +82,16 @@ describe(`chaos (${full ? 'full' : 'short'})`, function () {
     const extra = { API_PRODUCE_TIMEOUT_MS: '2000' };
     const apis = [await spawn('api', 'api-1', extra), await spawn('api', 'api-2', extra)];
     await spawn('processor', 'proc-1');
-    const load = startLoad({ ports: () => apis.map((a) => a.port), products: products(bed.tag), user: `${bed.tag}-u`, concurrency: 20 });
+    const load = startLoad({ ports: () => apis.map((a) => a.port!), products: products(bed.tag), user: `${bed.tag}-u`, concurrency: 20 });
     await recovers(load, 200); // under way
     await stopKafka();
     const down = performance.now();
-    const notReady = await eventually('api readiness names kafka', () => readyz(apis[0]!.port), (r) => r.httpStatus === 503 && r.failing.includes('kafka'), 15_000);
+    const notReady = await eventually('api readiness names kafka', () => readyz(apis[0]!.managementPort), (r) => r.httpStatus === 503 && r.failing.includes('kafka'), 15_000);
     // Down until the clients have felt it: that many orders refused with 503, not a fixed time.
     const unavailableWhileDown = await eventually('orders answered 503 while Kafka is down', () => load.statuses.get(503) ?? 0, (n) => n >= scale(50, 300), 60_000);
     await startKafka();
     await recovers(load, 200); // by itself: no replica was restarted
-    await eventually('api ready again', () => readyz(apis[0]!.port), (r) => r.httpStatus === 200, 30_000);
+    await eventually('api ready again', () => readyz(apis[0]!.managementPort), (r) => r.httpStatus === 200, 30_000);
     const result = await load.stop();
     const verdict = await awaitInvariants(bed.pool, result.acknowledged, initial);
     report.record('Kafka broker stop/start', `broker down until ${unavailableWhileDown} orders were answered 503 (${((performance.now() - down) / 1000).toFixed(1)} s)`, `${result.acknowledged.size} orders, 20 concurrent, reads mixed in`, verdict, result);
@@ -109,11 +109,11 @@ describe(`chaos (${full ? 'full' : 'short'})`, function () {
     await putProducts(bed.pool, initial);
     const apis = [await spawn('api', 'api-1')];
     await spawn('processor', 'proc-1');
-    const load = startLoad({ ports: () => apis.map((a) => a.port), products: products(bed.tag), user: `${bed.tag}-u`, concurrency: 20, readEvery: 3 });
+    const load = startLoad({ ports: () => apis.map((a) => a.port!), products: products(bed.tag), user: `${bed.tag}-u`, concurrency: 20, readEvery: 3 });
     await recovers(load, 200);
     await stopPostgres();
     const down = performance.now();
-    const notReady = await eventually('api readiness names postgres', () => readyz(apis[0]!.port), (r) => r.httpStatus === 503 && r.failing.includes('postgres'), 15_000);
+    const notReady = await eventually('api readiness names postgres', () => readyz(apis[0]!.managementPort), (r) => r.httpStatus === 503 && r.failing.includes('postgres'), 15_000);
     const acknowledgedAtStop = load.count;
     await eventually('reads answered 503 postgres', () => load.unavailable.get('postgres') ?? 0, (n) => n >= 10, 15_000);
     // Down until orders were seen going on without it (they need only Kafka), not a fixed time.
@@ -123,7 +123,7 @@ describe(`chaos (${full ? 'full' : 'short'})`, function () {
     // Recovered: reads answer again, and the processor applies what piled up (awaitInvariants).
     await eventually('reads answered 200 again', () => load.readStatuses.get(200) ?? 0, (n) => n >= readsOkAtRestart + 50, 60_000);
     await recovers(load, 200);
-    await eventually('api ready again', () => readyz(apis[0]!.port), (r) => r.httpStatus === 200, 30_000);
+    await eventually('api ready again', () => readyz(apis[0]!.managementPort), (r) => r.httpStatus === 200, 30_000);
     const result = await load.stop();
     const verdict = await awaitInvariants(bed.pool, result.acknowledged, initial);
     report.record('PostgreSQL stop/start', `database down until ${acknowledgedWhileDown} orders were acknowledged without it (${((performance.now() - down) / 1000).toFixed(1)} s)`, `${result.acknowledged.size} orders, 20 concurrent, reads and catalog writes mixed in`, verdict, result);
@@ -144,7 +144,7 @@ describe(`chaos (${full ? 'full' : 'short'})`, function () {
     await spawn('processor', 'proc-2');
     const keys = scale(1_500, 20_000);
     const orders = Array.from({ length: keys }, (_, i) => ({ key: `checkout-${i}`, productId: products(bed.tag)[i % 20]!, qty: 1 + (i % 3) }));
-    const clients = startRetryingClients({ ports: () => apis.map((a) => a.port), user, orders, concurrency: 40 });
+    const clients = startRetryingClients({ ports: () => apis.map((a) => a.port!), user, orders, concurrency: 40 });
     await eventually('first keys answered', () => clients.answered, (n) => n > 0, 30_000);
     let kills = 0;
     // Kill while requests are in flight: 40 clients keep each live replica waiting on Kafka's
@@ -214,7 +214,7 @@ describe(`chaos (${full ? 'full' : 'short'})`, function () {
     await putProducts(bed.pool, initial);
     const apis = [await spawn('api', 'api-1'), await spawn('api', 'api-2')];
     await spawn('processor', 'proc-stable');
-    const load = startLoad({ ports: () => apis.map((a) => a.port), products: products(bed.tag), user: `${bed.tag}-u`, concurrency: 30 });
+    const load = startLoad({ ports: () => apis.map((a) => a.port!), products: products(bed.tag), user: `${bed.tag}-u`, concurrency: 30 });
     const rounds = scale(4, 12);
     for (let round = 0; round < rounds; round++) {
       const joiners = [await spawn('processor', `proc-j${round}a`), await spawn('processor', `proc-j${round}b`)];

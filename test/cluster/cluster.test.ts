@@ -33,7 +33,7 @@ describe(`three-broker cluster (${full ? 'full' : 'short'})`, function () {
     const apis = [await spawn('api', 'api-1', extra), await spawn('api', 'api-2', extra)];
     const processors = [await spawn('processor', 'proc-1'), await spawn('processor', 'proc-2')];
     const user = `${bed.tag}-u`;
-    const load = startLoad({ ports: () => apis.map((a) => a.port), products: products(bed.tag), user, concurrency: 20 });
+    const load = startLoad({ ports: () => apis.map((a) => a.port!), products: products(bed.tag), user, concurrency: 20 });
     await recovers(load, 200);
     return { initial, processors, load, user };
   }

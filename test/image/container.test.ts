@@ -19,6 +19,8 @@ describe(`container image ${IMAGE}`, function () {
   let bed: TestBed;
   const names = { api: '', processor: '' };
   const ports = { api: PORT_BASE, processor: PORT_BASE + 1 };
+  /** MANAGEMENT_PORT of each container: /healthz, /readyz, /metrics. */
+  const management = { api: PORT_BASE + 2, processor: PORT_BASE + 3 };
 
   function runRole(role: 'api' | 'processor', extra: Record<string, string> = {}): Promise<string> {
     const env: Record<string, string> = {
@@ -31,6 +33,10 @@ describe(`container image ${IMAGE}`, function () {
       PROCESSOR_GROUP_ID: bed.config.kafka.groupId,
       HOST: '127.0.0.1',
       PORT: String(ports[role]),
+      MANAGEMENT_PORT: String(management[role]),
+      // No token issuer here (the image's NODE_ENV=production would require one): tokens are
+      // tested against a real JWKS endpoint in test/integration/auth.test.ts.
+      AUTH_MODE: 'off',
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
       ...extra,
     };
@@ -58,7 +64,7 @@ describe(`container image ${IMAGE}`, function () {
 
   it('runs both roles as uid 10001 with a read-only root filesystem; /readyz answers 200', async () => {
     for (const role of ['api', 'processor'] as const) {
-      await eventually(`${role} /readyz`, () => httpStatus(ports[role], '/readyz'), (s) => s === 200, 120_000);
+      await eventually(`${role} /readyz`, () => httpStatus(management[role], '/readyz'), (s) => s === 200, 120_000);
       const info = await inspect(names[role]);
       expect(info.HostConfig.ReadonlyRootfs, role).to.equal(true);
       const status = await processStatus(names[role]);
@@ -74,7 +80,7 @@ describe(`container image ${IMAGE}`, function () {
       expect(await podman('healthcheck', 'run', names[role]), role).to.not.match(/unhealthy/);
     }
     // A failing check is reported as such: the same command against a port nothing listens on.
-    const failing = await podman('exec', '--env', 'PORT=1', names.api, ...(Config.Healthcheck?.Test.slice(1) ?? [])).then(() => 'passed', () => 'failed');
+    const failing = await podman('exec', '--env', 'MANAGEMENT_PORT=1', names.api, ...(Config.Healthcheck?.Test.slice(1) ?? [])).then(() => 'passed', () => 'failed');
     expect(failing).to.equal('failed');
   });
 

@@ -8,7 +8,7 @@
 // securityContext and hostNetwork (its containerPorts aside, see below). It turns an httpGet liveness probe into a curl healthcheck
 // (the image has no curl) that only a systemd timer would run: the probes are exercised here by
 // requesting each probe's path on its port, as the kubelet does. It cannot express Service,
-// HorizontalPodAutoscaler nor PodDisruptionBudget (nor the ServiceMonitor CRD of the example
+// HorizontalPodAutoscaler, PodDisruptionBudget nor NetworkPolicy (nor the ServiceMonitor CRD of the example
 // overlay): those are removed before playing and checked statically below against the played pods
 // (test/unit/manifests.test.ts validates all of them against their schemas).
 import { expect } from 'chai';
@@ -25,8 +25,13 @@ import { httpStatus, IMAGE, inspect, podman, PORT_BASE, processStatus, request }
 type Obj = Record<string, any>; // rendered YAML, navigated freely
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const NOT_PLAYABLE = ['Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'];
-const PORTS: Record<string, number> = { 'order-stream-api': PORT_BASE + 10, 'order-stream-processor': PORT_BASE + 11 };
+const NOT_PLAYABLE = ['Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy'];
+/** Host ports of each Deployment's named container ports: http (the API), management (probes, metrics). */
+const PORTS: Record<string, Record<string, number>> = {
+  'order-stream-api': { http: PORT_BASE + 10, management: PORT_BASE + 12 },
+  'order-stream-processor': { management: PORT_BASE + 11 },
+};
+const SETTING_OF_PORT: Record<string, string> = { http: 'PORT', management: 'MANAGEMENT_PORT' };
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
@@ -71,11 +76,16 @@ describe('Kubernetes manifests played with podman kube play (overlays/local)', f
     }
     expect(secret, 'the overlay generates the Secret').to.not.equal(undefined);
     for (const d of deployments) {
-      const port = PORTS[d.metadata.name]!;
+      const ports = PORTS[d.metadata.name]!;
       const [container] = d.spec.template.spec.containers as Obj[];
       expect(container!.image, 'the image npm run image builds').to.equal(IMAGE);
-      container!.ports[0].containerPort = port;
-      for (const e of container!.env as Obj[]) if (e.name === 'PORT') e.value = String(port);
+      expect((container!.ports as Obj[]).map((p) => p.name)).to.have.members(Object.keys(ports));
+      for (const p of container!.ports as Obj[]) p.containerPort = ports[p.name as string];
+      for (const [name, port] of Object.entries(ports)) {
+        const e = (container!.env as Obj[]).find((x) => x.name === SETTING_OF_PORT[name]);
+        expect(e, `${d.metadata.name} sets ${SETTING_OF_PORT[name]}`).to.not.equal(undefined);
+        e!.value = String(port);
+      }
     }
     // podman 4.3 stores a played Secret as YAML but reads it back as JSON of base64 values (fixed
     // in later podman), so the Secret is created the way it reads it, then the rest is played.
@@ -96,7 +106,8 @@ describe('Kubernetes manifests played with podman kube play (overlays/local)', f
         delete c.ports;
       }
     }
-    writeFileSync(file, playable.map((d) => stringify(d)).join('---\n'));
+    // YAML 1.1, as podman reads it: strings such as "off" stay quoted.
+    writeFileSync(file, playable.map((d) => stringify(d, { version: '1.1' })).join('---\n'));
 
     // The deploy step first (database migrations, the order schema registered: the roles of a
     // production image do not register it, SCHEMA_AUTO_REGISTER being false), from the same image
@@ -131,7 +142,7 @@ describe('Kubernetes manifests played with podman kube play (overlays/local)', f
         const get = container![probe]?.httpGet as Obj | undefined;
         expect(get, `${d.metadata.name} ${probe}`).to.not.equal(undefined);
         const port = (container!.ports as Obj[]).find((p) => p.name === get!.port || p.containerPort === get!.port)?.containerPort as number;
-        expect(port, `${d.metadata.name} ${probe} port ${get!.port}`).to.equal(PORTS[d.metadata.name]);
+        expect(port, `${d.metadata.name} ${probe} port ${get!.port}`).to.equal(PORTS[d.metadata.name]!.management);
         await eventually(`${d.metadata.name} ${probe} ${get!.path}`, () => httpStatus(port, get!.path), (s) => s === 200, 120_000);
       }
     }
@@ -156,7 +167,7 @@ describe('Kubernetes manifests played with podman kube play (overlays/local)', f
   });
 
   it('serves orders through the played api and applies them in the played processor', async () => {
-    const port = PORTS['order-stream-api']!;
+    const port = PORTS['order-stream-api']!.http!;
     const product = `${tag}-P`;
     expect((await request(port, 'PUT', `/catalog-service/catalogs/${product}`, { productName: 'kube play', unitPrice: 500, stock: 5 })).status).to.be.oneOf([200, 201]);
     const order = await request(port, 'POST', `/order-service/${tag}-u/orders`, { productId: product, qty: 2, unitPrice: 500 }, { prefer: 'wait=30' });
@@ -174,6 +185,11 @@ describe('Kubernetes manifests played with podman kube play (overlays/local)', f
         expect(target, `pods of Service ${doc.metadata.name}`).to.not.equal(undefined);
         const names = (target!.spec.template.spec.containers[0].ports as Obj[]).map((p) => p.name);
         for (const p of doc.spec.ports as Obj[]) expect(names, `Service ${doc.metadata.name} targetPort`).to.include(p.targetPort);
+      } else if (doc.kind === 'NetworkPolicy') {
+        const target = deployments.find((d) => selects(doc.spec.podSelector.matchLabels, d.spec.template.metadata.labels));
+        expect(target, `pods of NetworkPolicy ${doc.metadata.name}`).to.not.equal(undefined);
+        const names = (target!.spec.template.spec.containers[0].ports as Obj[]).map((p) => p.name);
+        for (const rule of doc.spec.ingress as Obj[]) for (const p of rule.ports as Obj[]) expect(names, `NetworkPolicy ${doc.metadata.name} port`).to.include(p.port);
       } else if (doc.kind === 'HorizontalPodAutoscaler') {
         expect(deployments.map((d) => d.metadata.name)).to.include(doc.spec.scaleTargetRef.name);
       } else {

@@ -24,7 +24,7 @@ describe('order API (two replicas + processor, real stack)', function () {
       startedService(bed.config, ['api']),
       startedService(bed.config, ['processor']),
     ]);
-    await eventually('processor ready', async () => (await fetch(url(processor, '/readyz'))).status, (s) => s === 200);
+    await eventually('processor ready', async () => (await fetch(`http://127.0.0.1:${processor.managementPort}/readyz`)).status, (s) => s === 200);
   });
   after(async () => {
     await Promise.all([apiA, apiB, processor].map((s) => s?.stop()));

@@ -124,10 +124,10 @@ describe('Grafana dashboards', () => {
       jobs = { api: `order-stream-api-${bed.tag}`, processor: `order-stream-processor-${bed.tag}` };
       [api, processor] = await Promise.all([startedService(bed.config, ['api']), startedService(bed.config, ['processor'])]);
       removeTargets = scrapeTargets(`dashboards-${bed.tag}`, [
-        { job: jobs.api, targets: [`127.0.0.1:${api.port}`] },
-        { job: jobs.processor, targets: [`127.0.0.1:${processor.port}`] },
+        { job: jobs.api, targets: [`127.0.0.1:${api.managementPort}`] },
+        { job: jobs.processor, targets: [`127.0.0.1:${processor.managementPort}`] },
       ]);
-      await eventually('processor ready', async () => (await fetch(`http://127.0.0.1:${processor.port}/readyz`)).status, (s) => s === 200);
+      await eventually('processor ready', async () => (await fetch(`http://127.0.0.1:${processor.managementPort}/readyz`)).status, (s) => s === 200);
       await eventually('Prometheus scraping both roles', () => query(`up{job=~"${jobs.api}|${jobs.processor}"} == 1`), (r) => r.length === 2, 30_000);
       mark('start');
 
@@ -260,7 +260,7 @@ describe('Grafana dashboards', () => {
           const [, match, label] = call!;
           expect(extractVariableQueryMetrics(q), `${file} $${v.name}`).to.not.be.empty;
           const values = await labelValues(label!, expandVariables(match!, { job: variables.job!, instance: '.*' }), events.start!, events.end!);
-          const want = { job: [jobs.api, jobs.processor], instance: [`127.0.0.1:${api.port}`, `127.0.0.1:${processor.port}`], route: ['/order-service/:userId/orders', '/order-service/:userId/orders/:orderId'] }[label!];
+          const want = { job: [jobs.api, jobs.processor], instance: [`127.0.0.1:${api.managementPort}`, `127.0.0.1:${processor.managementPort}`], route: ['/order-service/:userId/orders', '/order-service/:userId/orders/:orderId'] }[label!];
           expect(want, `${file} $${v.name}: a label this test knows`).to.be.an('array');
           expect(values, `${file} $${v.name} = ${q}`).to.include.members(want!);
         }

@@ -27,7 +27,7 @@ function client(svc: () => RunningService) {
 }
 const wait = { prefer: 'wait=10' };
 /** A role answers orders once it is ready (it listens first, then looks its schema id up). */
-const ready = (svc: RunningService) => eventually(`${svc.port} ready`, async () => (await fetch(`http://127.0.0.1:${svc.port}/readyz`)).status, (s) => s === 200);
+const ready = (svc: RunningService) => eventually(`${svc.managementPort} ready`, async () => (await fetch(`http://127.0.0.1:${svc.managementPort}/readyz`)).status, (s) => s === 200);
 
 describe('order lifecycle (api + processor, real stack)', () => {
   let bed: TestBed;

@@ -52,7 +52,7 @@ describe('registry outages and authentication', function () {
     const running = startReplicas(bed.config, ['api', 'processor'], `${bed.tag}-running`);
     replicas.push(...running);
     const [apiPort, processorPort] = await Promise.all(running.map((r) => r.started));
-    const apiPorts = [apiPort!];
+    const apiPorts = [apiPort!.api!];
     load = startLoad({ ports: () => apiPorts, products, user: `${bed.tag}-u`, concurrency: 4 });
     const traffic = load;
     await eventually('orders applied before the outage', () => totals(bed.pool, bed.tag), (t) => t.orders >= 100);
@@ -69,15 +69,15 @@ describe('registry outages and authentication', function () {
       60_000,
     );
     expect(waiting.map((r) => r.checks.registry)).to.satisfy((checks: string[]) => checks.every((c) => /unreachable/.test(c)));
-    for (const port of latePorts) expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 'alive while waiting').to.equal(200);
-    const refused = await postOrder(latePorts[0]!, `${bed.tag}-u`, products[0]!);
+    for (const port of latePorts) expect((await fetch(`http://127.0.0.1:${port.management}/healthz`)).status, 'alive while waiting').to.equal(200);
+    const refused = await postOrder(latePorts[0]!.api!, `${bed.tag}-u`, products[0]!);
     expect(refused.status, 'an order before the schema id is known').to.equal(503);
     expect(refused.headers.get('retry-after')).to.match(/^\d+$/);
 
     // The running replicas stay ready (the registry is reported, not required) and keep working.
     for (const port of [apiPort!, processorPort!]) {
       const r = await readiness(port);
-      expect(r.status, `replica on ${port} ready during the outage: ${JSON.stringify(r.checks)}`).to.equal(200);
+      expect(r.status, `replica on ${port.management} ready during the outage: ${JSON.stringify(r.checks)}`).to.equal(200);
       expect(r.checks.registry).to.match(/unreachable/);
     }
     await eventually(
@@ -89,7 +89,7 @@ describe('registry outages and authentication', function () {
     await startRegistry();
     await eventually('late replicas ready once the registry is back', () => Promise.all(latePorts.map(readiness)), (rs) => rs.every((r) => r.status === 200), 120_000);
     expect(late.map((r) => r.process.exitCode), 'no replica exited').to.deep.equal([null, null]);
-    apiPorts.push(latePorts[0]!);
+    apiPorts.push(latePorts[0]!.api!);
     const withLate = traffic.count;
     await eventually('orders through both apis', async () => traffic.count, (n) => n >= withLate + 200);
     const result = await traffic.stop();
@@ -135,7 +135,7 @@ describe('registry outages and authentication', function () {
     const refused = await eventually('not ready without credentials', () => readiness(refusedPort!), (r) => r.status === 503 && /401.*SCHEMA_REGISTRY_USERNAME/.test(r.checks.startup ?? ''), 60_000);
     expect(refused.checks.registry).to.match(/401/);
     await eventually('ready with credentials', () => Promise.all([apiPort!, processorPort!].map(readiness)), (rs) => rs.every((r) => r.status === 200), 90_000);
-    const answer = await postOrder(apiPort!, `${bed.tag}-u`, product, 20);
+    const answer = await postOrder(apiPort!.api!, `${bed.tag}-u`, product, 20);
     expect(answer.status).to.equal(201);
     expect(((await answer.json()) as { status: string }).status).to.equal('ACCEPTED');
     expect(proxy.authorized, 'requests that reached the registry with credentials').to.be.greaterThan(0);

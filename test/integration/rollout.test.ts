@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { stackConfig, unique } from '../support/env.js';
 import { eventually, putProducts } from '../support/fixtures.js';
 import { killReplicas, readiness, runMigrate, startReplicas, stopReplicas, type Replica } from '../support/replicas.js';
+import type { Ports } from '../support/child.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { migrate } from '../../src/db/migrate.js';
 import { registryRest, type RegistryRest } from '../../src/serde/registry.js';
@@ -28,7 +29,7 @@ function freshConfig(overrides: Record<string, string> = {}) {
 }
 
 /** One order through an api replica, answered once a processor applied it. */
-async function orderThrough(port: number, user: string, productId: string): Promise<{ status: number; body: { status?: string } }> {
+async function orderThrough({ api: port }: Ports, user: string, productId: string): Promise<{ status: number; body: { status?: string } }> {
   const response = await fetch(`http://127.0.0.1:${port}/order-service/${user}/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', prefer: 'wait=20' },
@@ -37,7 +38,7 @@ async function orderThrough(port: number, user: string, productId: string): Prom
   return { status: response.status, body: (await response.json()) as { status?: string } };
 }
 
-const allReady = (ports: number[], what: string, timeoutMs = 120_000) =>
+const allReady = (ports: Ports[], what: string, timeoutMs = 120_000) =>
   eventually(what, () => Promise.all(ports.map(readiness)), (rs) => rs.every((r) => r.status === 200), timeoutMs);
 
 describe('rollout of replicas against the real registry', function () {

@@ -53,7 +53,7 @@ describe('security (real stack)', () => {
   });
 
   it('limits header sizes and the Idempotency-Key', async () => {
-    const huge = await fetch(url('/healthz'), { headers: { 'x-padding': 'x'.repeat(20_000) } });
+    const huge = await fetch(url('/catalog-service/catalogs'), { headers: { 'x-padding': 'x'.repeat(20_000) } });
     expect(huge.status).to.equal(431);
     const longKey = await fetch(url('/order-service/u1/orders'), {
       method: 'POST',

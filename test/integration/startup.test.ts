@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { eventually, putProducts, stockOf, testBed, type TestBed } from '../support/fixtures.js';
-import { envFor, spawnRole, type Child } from '../support/child.js';
+import { envFor, spawnRole, type Child, type Ports } from '../support/child.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { startedService } from '../support/service.js';
 import { stackConfig } from '../support/env.js';
@@ -68,36 +68,36 @@ describe('start-up while dependencies are down (child processes, real stack behi
     const api = start('api', name);
     const processor = start('processor', name);
     const ports = await Promise.all([api.listening, processor.listening]);
-    for (const port of ports) {
+    for (const { management: port } of ports) {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 'healthz at once').to.equal(200);
       const ready = await eventually(`${port} names the step it waits for`, () => readiness(port), (r) => expected.test(r.body.checks.startup ?? ''), 20_000);
       expect(ready.status).to.equal(503);
       expect(ready.body.failing).to.include('startup');
     }
     // The API itself answers 503 naming the dependency, not 500 and not a hang.
-    const order = await fetch(`http://127.0.0.1:${ports[0]}/order-service/${bed.tag}-u/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ productId: 'P', qty: 1, unitPrice: 100 }) });
+    const order = await fetch(`http://127.0.0.1:${ports[0].api}/order-service/${bed.tag}-u/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ productId: 'P', qty: 1, unitPrice: 100 }) });
     expect(order.status).to.equal(503);
     // Memory stays flat across several retries: nothing accumulates per attempt.
     const before = [api, processor].map((c) => rssBytes(c.process.pid!));
     const attempts = (port: number) => readiness(port).then((r) => Number(/attempt (\d+)/.exec(r.body.checks.startup ?? '')?.[1] ?? 0));
-    const firstAttempt = await attempts(ports[0]!);
-    await eventually('a few more attempts', () => attempts(ports[0]!), (n) => n >= firstAttempt + 2, 30_000, 200);
+    const firstAttempt = await attempts(ports[0].management);
+    await eventually('a few more attempts', () => attempts(ports[0].management), (n) => n >= firstAttempt + 2, 30_000, 200);
     const after = [api, processor].map((c) => rssBytes(c.process.pid!));
     after.forEach((rss, i) => {
       expect(rss, 'RSS while waiting').to.be.below(400 * 1024 * 1024);
       expect(rss - before[i]!, 'RSS growth while waiting').to.be.below(40 * 1024 * 1024);
     });
     for (const child of [api, processor]) expect(child.process.exitCode, 'still running').to.equal(null);
-    return { api, processor, ports: ports as [number, number] };
+    return { api, processor, ports: ports as [Ports, Ports] };
   }
 
   /** Both roles become ready without a restart, and an order goes through them end to end. */
-  async function servesOnceBack({ api, processor, ports }: { api: Child; processor: Child; ports: [number, number] }, user: string) {
+  async function servesOnceBack({ api, processor, ports }: { api: Child; processor: Child; ports: [Ports, Ports] }, user: string) {
     await Promise.all([api.started, processor.started]);
-    for (const port of ports) await eventually(`${port} ready`, async () => (await readiness(port)).status, (s) => s === 200, 60_000);
+    for (const { management: port } of ports) await eventually(`${port} ready`, async () => (await readiness(port)).status, (s) => s === 200, 60_000);
     const product = `${bed.tag}-${user}`;
     await putProducts(bed.pool, { [product]: 10 });
-    const placed = await fetch(`http://127.0.0.1:${ports[0]}/order-service/${user}/orders`, {
+    const placed = await fetch(`http://127.0.0.1:${ports[0].api}/order-service/${user}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', prefer: 'wait=20' },
       body: JSON.stringify({ productId: product, qty: 3, unitPrice: 100 }),
@@ -125,7 +125,7 @@ describe('start-up while dependencies are down (child processes, real stack behi
   it('both down: waits on PostgreSQL, then on Kafka once PostgreSQL is back, then serves', async () => {
     const roles = await whileDown('both', /^waiting for postgres: database migrations: /);
     await postgres.open();
-    for (const port of roles.ports) {
+    for (const { management: port } of roles.ports) {
       await eventually(`${port} moves on to Kafka`, () => readiness(port), (r) => /^waiting for kafka: /.test(r.body.checks.startup ?? ''), 30_000);
     }
     await kafka.open();
@@ -148,7 +148,7 @@ describe('a 503 means not acknowledged: Kafka slowed (real stack behind a delayi
   });
 
   it('answers a restock and a cancellation whose acknowledgement came after the wait 202 PENDING, and applies each once', async () => {
-    const config = stackConfig({ ORDERS_TOPIC: bed.config.kafka.ordersTopic, ORDERS_DLQ_TOPIC: bed.config.kafka.dlqTopic, PROCESSOR_GROUP_ID: bed.config.kafka.groupId, ORDERS_TOPIC_PARTITIONS: '1', PORT: '0', HOST: '127.0.0.1', KAFKA_BROKERS: `127.0.0.1:${kafka.port}` });
+    const config = stackConfig({ ORDERS_TOPIC: bed.config.kafka.ordersTopic, ORDERS_DLQ_TOPIC: bed.config.kafka.dlqTopic, PROCESSOR_GROUP_ID: bed.config.kafka.groupId, ORDERS_TOPIC_PARTITIONS: '1', PORT: '0', MANAGEMENT_PORT: '0', HOST: '127.0.0.1', KAFKA_BROKERS: `127.0.0.1:${kafka.port}` });
     const api = await startedService(config, ['api']);
     const processor = await startedService(bed.config, ['processor']); // straight to the broker
     try {

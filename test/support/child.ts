@@ -7,13 +7,19 @@ import type { Config } from '../../src/config/index.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
+/** Where a role listens: the public API (api roles only) and the management port (every role). */
+export interface Ports {
+  api: number | undefined;
+  management: number;
+}
+
 export interface Child {
   process: ChildProcess;
   exited: Promise<number | null>;
-  /** Resolves with the port once the role logged that it started (needs LOG_LEVEL info or lower). */
-  started: Promise<number>;
-  /** Resolves with the port once health and metrics answer, before the role may be ready. */
-  listening: Promise<number>;
+  /** Resolves with the ports once the role logged that it started (needs LOG_LEVEL info or lower). */
+  started: Promise<Ports>;
+  /** Resolves with the ports once health and metrics answer, before the role may be ready. */
+  listening: Promise<Ports>;
 }
 
 export function envFor(config: Config, extra: Record<string, string> = {}): Record<string, string> {
@@ -30,6 +36,7 @@ export function envFor(config: Config, extra: Record<string, string> = {}): Reco
     PROCESSOR_GROUP_ID: config.kafka.groupId,
     HOST: '127.0.0.1',
     PORT: '0',
+    MANAGEMENT_PORT: '0',
     LOG_LEVEL: 'info',
     ...extra,
   };
@@ -50,11 +57,14 @@ export function spawnRole(role: 'api' | 'processor' | 'all', env: Record<string,
     buffered += chunk.toString();
     if (buffered.length > 1_000_000) buffered = buffered.slice(-10_000);
   });
-  const logged = (pattern: RegExp, what: string) => {
-    const found = new Promise<number>((resolve, reject) => {
+  const logged = (message: string, what: string) => {
+    const found = new Promise<Ports>((resolve, reject) => {
       const look = () => {
-        const match = buffered.match(pattern);
-        if (match) resolve(Number(match[1]));
+        const complete = buffered.split('\n').slice(0, -1); // the last piece may be half a line
+        const line = complete.find((l) => l.includes(`"msg":"${message}`) && l.includes('"managementPort":'));
+        if (!line) return;
+        const { port, managementPort } = JSON.parse(line) as { port?: number; managementPort: number };
+        resolve({ api: port, management: managementPort });
       };
       child.stdout!.on('data', look);
       child.once('exit', (code) => reject(new Error(`${role} exited with ${code} before it ${what}; see .stack/test-logs/${logName}.log`)));
@@ -62,8 +72,8 @@ export function spawnRole(role: 'api' | 'processor' | 'all', env: Record<string,
     found.catch(() => undefined);
     return found;
   };
-  const started = logged(/"port":(\d+),"roles".*"msg":"order-stream started"/, 'started');
-  const listening = logged(/"port":(\d+),"roles".*"msg":"listening/, 'listened');
+  const started = logged('order-stream started', 'started');
+  const listening = logged('listening', 'listened');
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   return { process: child, exited, started, listening };
 }

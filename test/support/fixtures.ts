@@ -37,17 +37,18 @@ export async function testBed(partitions = 6, overrides: Record<string, string> 
     PROCESSOR_GROUP_ID: `${tag}-group`,
     ORDERS_TOPIC_PARTITIONS: String(partitions),
     PORT: '0',
+    MANAGEMENT_PORT: '0',
     HOST: '127.0.0.1',
     ...overrides,
   });
-  const admin = createAdmin({ brokers: config.kafka.brokers });
+  const admin = createAdmin({ brokers: config.kafka.brokers, security: config.kafka.security });
   await ensureTopics(admin, topicSpecs(config.kafka)); // replication and min ISR of the stack's env
   admin.disconnect();
   const pool = createPool(config.database.url, 8);
   await migrate(pool);
   const serde = new OrderSerde(createRegistry(config.registry), valueSubject(config.kafka.ordersTopic));
   await useContract(serde, registryRest(config.registry));
-  const producer = await createProducer({ brokers: config.kafka.brokers });
+  const producer = await createProducer({ brokers: config.kafka.brokers, security: config.kafka.security });
   const delivery = new DeliveryTracker(producer);
   return {
     config, pool, serde, producer, delivery, tag,

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Config } from '../../src/config/index.js';
-import { envFor, spawnRole, type Child } from './child.js';
+import { envFor, spawnRole, type Child, type Ports } from './child.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -19,9 +19,10 @@ export interface Readiness {
   checks: Record<string, string>;
 }
 
-export async function readiness(port: number): Promise<Readiness> {
+/** Readiness of a replica, on its management port. */
+export async function readiness(ports: Ports): Promise<Readiness> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`http://127.0.0.1:${ports.management}/readyz`, { signal: AbortSignal.timeout(5000) });
     const body = (await response.json()) as { checks?: Record<string, string> };
     return { status: response.status, checks: body.checks ?? {} };
   } catch (err) {

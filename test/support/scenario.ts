@@ -47,7 +47,7 @@ export async function recovers(load: Load, more: number, timeoutMs = 60_000) {
   await eventually(`${more} more orders acknowledged`, () => load.count, (n) => n >= from + more, timeoutMs);
 }
 
-/** A replica's /readyz: the HTTP status, and which dependencies fail (and why). */
+/** A replica's /readyz (on its management port): the HTTP status, and which dependencies fail (and why). */
 export async function readyz(port: number) {
   const response = await fetch(`http://127.0.0.1:${port}/readyz`);
   const body = (await response.json()) as { failing?: string[]; checks: Record<string, string> };
@@ -60,9 +60,11 @@ export const scenarioCatalog = (tag: string, stock: number) => Object.fromEntrie
 
 /** Starts role replicas as child processes of the bed's config, remembered in `children` for cleanup. */
 export function replicaSpawner(bed: () => TestBed, children: Child[]) {
-  return async (role: 'api' | 'processor', name: string, extra: Record<string, string> = {}): Promise<Child & { port: number }> => {
+  /** `port` is the API's (undefined for a processor), `managementPort` serves /readyz and /metrics. */
+  return async (role: 'api' | 'processor', name: string, extra: Record<string, string> = {}): Promise<Child & { port: number | undefined; managementPort: number }> => {
     const child = spawnRole(role, envFor(bed().config, extra), `${bed().tag}-${name}`);
     children.push(child);
-    return Object.assign(child, { port: await child.started });
+    const ports = await child.started;
+    return Object.assign(child, { port: ports.api, managementPort: ports.management });
   };
 }

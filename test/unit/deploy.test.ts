@@ -287,7 +287,7 @@ describe('deploy/', () => {
       expect(containersOf(deployment('processor')).map((c) => list(c.args)[0])).to.deep.equal(['processor']);
     });
 
-    it('probes /healthz for liveness and start-up, /readyz for readiness, on a declared port', () => {
+    it('probes /healthz for liveness and start-up, /readyz for readiness, on the management port', () => {
       for (const d of deployments()) {
         const ports = containerPorts(d);
         for (const c of containersOf(d)) {
@@ -296,20 +296,55 @@ describe('deploy/', () => {
             if (probe === 'startupProbe' && c.startupProbe === undefined) continue;
             const get = at(c, probe, 'httpGet');
             expect(get.path, `${nameOf(d)} ${probe}`).to.equal(path);
+            expect(get.port, `${nameOf(d)} ${probe}`).to.equal('management');
             expect(portDeclared(get.port, ports), `${nameOf(d)} ${probe} port ${String(get.port)}`).to.equal(true);
           }
         }
       }
     });
 
-    it('declares container port 8080, the PORT the pods are configured with', () => {
+    it('declares the ports the pods are configured with: http = PORT (api only), management = MANAGEMENT_PORT', () => {
       const port = Number(baseConfig().get('PORT') ?? settingDefault('PORT'));
-      expect(port).to.equal(8080);
-      expect(settingDefault('PORT')).to.equal(8080);
+      const management = Number(baseConfig().get('MANAGEMENT_PORT') ?? settingDefault('MANAGEMENT_PORT'));
+      expect([port, management]).to.deep.equal([8080, 9090]);
+      expect([settingDefault('PORT'), settingDefault('MANAGEMENT_PORT')]).to.deep.equal([8080, 9090]);
+      const want = { 'order-stream-api': { http: port, management }, 'order-stream-processor': { management } };
       for (const d of deployments()) {
-        const ports = containerPorts(d);
-        expect(ports, nameOf(d)).to.not.be.empty;
-        for (const p of ports) expect(p.containerPort, nameOf(d)).to.equal(port);
+        const declared = Object.fromEntries(containerPorts(d).map((p) => [p.name, p.containerPort]));
+        expect(declared, nameOf(d)).to.deep.equal(want[nameOf(d) as keyof typeof want]);
+      }
+    });
+
+    it('exposes only the API port on the public Service; the management port only on headless Services', () => {
+      const publicService = ofKind('Service').find((s) => nameOf(s) === 'order-stream-api');
+      expect(objs(at(publicService?.doc, 'spec').ports).map((p) => p.targetPort)).to.deep.equal(['http']);
+      for (const service of ofKind('Service')) {
+        const targets = objs(at(service.doc, 'spec').ports).map((p) => p.targetPort);
+        if (targets.includes('management')) {
+          expect(targets, nameOf(service)).to.deep.equal(['management']);
+          expect(at(service.doc, 'spec').clusterIP, `${nameOf(service)} is headless`).to.equal('None');
+        }
+      }
+    });
+
+    it('has NetworkPolicies admitting only the ingress controller to the API port and only Prometheus to the management port', () => {
+      const policies = ofKind('NetworkPolicy');
+      for (const d of deployments()) {
+        const covering = policies.filter((p) => selects(at(p.doc, 'spec', 'podSelector', 'matchLabels'), podLabels(d)));
+        expect(covering, `one policy for ${nameOf(d)}`).to.have.length(1);
+        const spec = at(covering[0]!.doc, 'spec');
+        expect(spec.policyTypes, nameOf(d)).to.deep.equal(['Ingress']);
+        const ports = containerPorts(d).map((p) => p.name);
+        const admitted = objs(spec.ingress).flatMap((rule) => objs(rule.ports).map((p) => ({ port: p.port, from: objs(rule.from) })));
+        expect(admitted.map((a) => a.port).sort(), `${nameOf(d)}: every declared port admitted, nothing else`).to.deep.equal([...ports].sort());
+        for (const { port, from } of admitted) {
+          expect(from, `${nameOf(d)} ${String(port)}: from named peers only`).to.have.length(1);
+          const peer = from[0]!;
+          // Both a namespace and a pod selector (ANDed): not "every pod of that namespace", not "anyone".
+          expect(Object.keys(at(peer, 'namespaceSelector', 'matchLabels')), `${nameOf(d)} ${String(port)}`).to.not.be.empty;
+          const app = at(peer, 'podSelector', 'matchLabels')['app.kubernetes.io/name'];
+          expect(app, `${nameOf(d)} ${String(port)}`).to.equal(port === 'management' ? 'prometheus' : 'ingress-nginx');
+        }
       }
     });
 
@@ -415,7 +450,7 @@ describe('deploy/', () => {
       }
     });
 
-    it('has ServiceMonitors that select existing Services by a named port, scraping /metrics', () => {
+    it('has ServiceMonitors that select existing Services by their management port, scraping /metrics', () => {
       const monitors = ofKind('ServiceMonitor');
       expect(monitors).to.have.length(2);
       for (const monitor of monitors) {
@@ -424,6 +459,7 @@ describe('deploy/', () => {
         const portNames = objs(at(service?.doc, 'spec').ports).map((p) => p.name);
         for (const endpoint of objs(at(monitor.doc, 'spec').endpoints)) {
           expect(portNames, nameOf(monitor)).to.include(endpoint.port);
+          expect(endpoint.port, nameOf(monitor)).to.equal('management');
           expect(endpoint.path).to.equal('/metrics');
         }
       }
@@ -524,11 +560,12 @@ describe('deploy/', () => {
       expect(destinations).to.include.members(['/app/dist', '/app/node_modules', '/app/schemas', '/app/config', '/app/package.json']);
     });
 
-    it('sets NODE_ENV=production and PORT to the contract default, and exposes it', () => {
+    it('sets NODE_ENV=production, PORT and MANAGEMENT_PORT to the contract defaults, and exposes them', () => {
       const env = args(finalStage(), 'ENV').join(' ');
       expect(env).to.match(/\bNODE_ENV=production\b/);
-      expect(env).to.include(`PORT=${settingDefault('PORT')}`);
-      expect(args(finalStage(), 'EXPOSE')).to.deep.equal([String(settingDefault('PORT'))]);
+      expect(env).to.match(new RegExp(`(^|\\s)PORT=${settingDefault('PORT')}\\b`));
+      expect(env).to.include(`MANAGEMENT_PORT=${settingDefault('MANAGEMENT_PORT')}`);
+      expect(args(finalStage(), 'EXPOSE')).to.deep.equal([`${settingDefault('PORT')} ${settingDefault('MANAGEMENT_PORT')}`]);
     });
   });
 
@@ -578,12 +615,13 @@ describe('deploy/', () => {
       }
     });
 
-    it('has Prometheus scrape every app service on its PORT', () => {
+    it('has Prometheus scrape every app service on its MANAGEMENT_PORT, never the API port', () => {
       const prometheus = firstDoc(join(DEPLOY, 'prometheus', 'prometheus.yml'));
       const targets = objs(prometheus.scrape_configs).flatMap((job) => objs(job.static_configs).flatMap((s) => list(s.targets)));
       for (const [name, service] of appServices()) {
-        const port = composeEnv(service).get('PORT') ?? String(settingDefault('PORT'));
+        const port = composeEnv(service).get('MANAGEMENT_PORT') ?? String(settingDefault('MANAGEMENT_PORT'));
         expect(targets, name).to.include(`${name}:${port}`);
+        expect(targets, name).to.not.include(`${name}:${composeEnv(service).get('PORT') ?? String(settingDefault('PORT'))}`);
       }
     });
   });

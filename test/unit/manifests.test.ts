@@ -45,7 +45,8 @@ let tmp = '';
 /** kubernetes-validate --strict on these documents: '' when valid, else its report. */
 function kubernetesValidate(docs: Obj[], name: string): string {
   const file = join(tmp, `${name.replace(/\W+/g, '-')}.yaml`);
-  writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
+  // YAML 1.1, as the validator (and kubectl) read it: strings such as "off" stay quoted.
+  writeFileSync(file, docs.map((d) => stringify(d, { version: '1.1' })).join('---\n'));
   const run = spawnSync(join(toolsBin, 'kubernetes-validate'), ['--strict', '--quiet', '-k', KUBERNETES_VERSION, file], { encoding: 'utf8' });
   return run.status === 0 ? '' : `${run.stdout}${run.stderr}`.trim() || `exit ${run.status}`;
 }

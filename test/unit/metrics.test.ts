@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createMetrics, initialiseRoute, MESSAGE_SERIES, ORDER_OUTCOMES, RETRY_OPERATIONS, WAITED_VERDICTS } from '../../src/metrics/registry.js';
+import { createMetrics, initialiseRoute, MESSAGE_SERIES, ORDER_OUTCOMES, REFUSAL_REASONS, RETRY_OPERATIONS, WAITED_VERDICTS } from '../../src/metrics/registry.js';
 import { recordBatch } from '../../src/metrics/observers.js';
 
 const series = (exposition: string, name: string) => exposition.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
@@ -14,6 +14,7 @@ describe('metrics', () => {
     const text = await createMetrics(['api']).registry.metrics();
     for (const outcome of ORDER_OUTCOMES) expect(series(text, 'orderstream_orders_received_total'), outcome).to.include(`orderstream_orders_received_total{outcome="${outcome}",role="api"} 0`);
     for (const verdict of WAITED_VERDICTS) expect(series(text, 'orderstream_order_verdicts_waited_total'), verdict).to.include(`orderstream_order_verdicts_waited_total{verdict="${verdict}",role="api"} 0`);
+    for (const reason of REFUSAL_REASONS) expect(series(text, 'orderstream_api_requests_refused_total'), reason).to.include(`orderstream_api_requests_refused_total{reason="${reason}",role="api"} 0`);
     expect(series(text, 'orderstream_processor_messages_total')).to.deep.equal([]);
     expect(series(text, 'orderstream_processor_retries_total')).to.deep.equal([]);
   });

@@ -5,7 +5,7 @@
 # What it scrapes: every file $STACK_DIR/prometheus/targets/*.json (Prometheus file_sd, re-read
 # within seconds, no restart). `npm run dev` writes dev.json for its process; tests write their
 # own; add a role you started yourself with
-#   bash scripts/stack/prometheus/target.sh NAME JOB HOST:PORT
+#   bash scripts/stack/prometheus/target.sh NAME JOB HOST:MANAGEMENT_PORT   (/metrics is on the management port)
 # Each target's `job` label comes from its file (order-stream-api, order-stream-processor, ...).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

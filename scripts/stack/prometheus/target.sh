@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tell the local Prometheus to scrape a running role:
-#   bash scripts/stack/prometheus/target.sh NAME JOB HOST:PORT [HOST:PORT ...]   add or replace
+#   bash scripts/stack/prometheus/target.sh NAME JOB HOST:MANAGEMENT_PORT [...]   add or replace
 #   bash scripts/stack/prometheus/target.sh NAME                                   remove
 # Writes $STACK_DIR/prometheus/targets/NAME.json (file_sd); Prometheus notices within seconds.
 set -euo pipefail
