@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { eventually, putProducts, testBed, type TestBed } from '../support/fixtures.js';
 import { createAdmin, createConsumer, disconnect, type IAdminClient, type KafkaConsumer } from '../../src/kafka/clients.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startedService, type RunningService } from '../support/service.js';
 import {
   awaitRunning, awaitState, deleteConnector, deployedConnector, killWorker, putConnector, resetOffsets, resumeConnector, startWorker, stopConnector,
 } from '../support/connect.js';
@@ -41,8 +41,8 @@ describe('Kafka Connect JDBC sink (deploy/connect/orders-jdbc-sink.json)', funct
 
   before(async () => {
     bed = await testBed(3);
-    api = await startService(bed.config, ['api']);
-    await eventually('api ready', async () => (await fetch(`http://127.0.0.1:${api.port}/readyz`)).status, (s) => s === 200);
+    // Resolves once start-up is done (the API answers); readiness is on the management port.
+    api = await startedService(bed.config, ['api']);
     products.push(...['A', 'B', 'C', 'D'].map((p) => `${bed.tag}-${p}`));
     await putProducts(bed.pool, Object.fromEntries(products.map((p) => [p, 1_000_000])));
     name = `${bed.tag}-sink`;
