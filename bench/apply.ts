@@ -10,7 +10,6 @@
 // --explain logs one batch's plan with EXPLAIN (ANALYZE, BUFFERS, WAL) via auto_explain into the
 // server log (the stack's postgres.log).
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -20,6 +19,7 @@ import { migrate } from '../src/db/migrate.js';
 import { applyBatch } from '../src/processor/apply.js';
 import type { BatchEvent } from '../src/processor/plan.js';
 import { loadStackEnv } from './stack.js';
+import { cpuSeconds, loadCatalog } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,19 +55,12 @@ async function freshSchema(root: Pool, name: string): Promise<Pool> {
   url.searchParams.set('options', `-c search_path=${name}`);
   const pool = createPool(url.toString(), lanes + 1);
   await migrate(pool, { lockKey: 0x61707062 });
-  await pool.query(`INSERT INTO catalog (product_id, product_name, unit_price, stock) SELECT id, id, 100, 1000000000 FROM unnest($1::text[]) AS id`, [products]);
+  await loadCatalog(pool, products, 1_000_000_000);
   return pool;
 }
 
 /** CPU seconds (user + system) of the given PostgreSQL backends. */
-function backendCpu(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / 100;
-}
+const backendCpu = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 
 async function backends(pool: Pool, n: number): Promise<number[]> {
   const clients = await Promise.all(Array.from({ length: n }, () => pool.connect()));

@@ -47,13 +47,15 @@ const CONTENDERS = ['processor', 'mixed', 'kafkajs', 'copy', 'kafka', 'connect',
 type Contender = (typeof CONTENDERS)[number];
 // Before/after in one run: BENCH_BASELINE names another build's dist/main.js, and/or BENCH_BASELINE_ENV
 // ("NAME=value NAME=value") other settings, for a second processor contender.
-const BASELINE_ENV = Object.fromEntries((process.env.BENCH_BASELINE_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
+/** "NAME=value NAME=value" (a value may hold '=') as environment entries. */
+const envList = (list = '') => Object.fromEntries(list.split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
+const BASELINE_ENV = envList(process.env.BENCH_BASELINE_ENV);
 const BASELINE = process.env.BENCH_BASELINE ?? (process.env.BENCH_BASELINE_ENV ? 'dist/main.js' : undefined);
 // BENCH_BASELINE_NODE: the node binary that runs the baseline build (another runtime, same run);
 // that build's folder must hold node_modules built for it (the native client is an addon).
 const BASELINE_NODE = process.env.BENCH_BASELINE_NODE ?? process.execPath;
 // BENCH_VARIANT_ENV ("NAME=value …"): this build with other settings, as one more contender.
-const VARIANT_ENV = Object.fromEntries((process.env.BENCH_VARIANT_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
+const VARIANT_ENV = envList(process.env.BENCH_VARIANT_ENV);
 const only = new Set((values.only ?? CONTENDERS.filter((c) => (c !== 'baseline' || BASELINE) && (c !== 'connect' || process.env.CONNECT_URL) && (c !== 'variant' || process.env.BENCH_VARIANT_ENV)).join(',')).split(',').map((s) => s.trim()) as Contender[]);
 for (const name of only) if (!CONTENDERS.includes(name)) throw new Error(`--only: unknown contender ${name} (one of ${CONTENDERS.join(', ')})`);
 const runs = Number(values.runs);
