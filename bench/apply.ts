@@ -5,7 +5,9 @@
 // server runs on this machine) per order, and WAL bytes per order, so a change to the SQL can be
 // judged where it costs: in the database.
 //
-//   node --import tsx bench/apply.ts [--batches 40] [--size 2500] [--products 1000] [--lanes 3] [--runs 3] [--explain]
+//   node --import tsx bench/apply.ts [--batches 40] [--size 2500] [--products 1000] [--lanes 3] [--runs 3] [--duplicates 0.01] [--explain]
+//
+// --duplicates: the share of events that repeat a recent one of their lane, as bench:drain's backlog.
 //
 // --explain logs one batch's plan with EXPLAIN (ANALYZE, BUFFERS, WAL) via auto_explain into the
 // server log (the stack's postgres.log).
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     lanes: { type: 'string', default: '3' },
     runs: { type: 'string', default: '3' },
     explain: { type: 'boolean', default: false },
+    duplicates: { type: 'string', default: '0.01' },
   },
 });
 loadStackEnv();
@@ -36,16 +39,28 @@ const batches = Number(values.batches);
 const size = Number(values.size);
 const productCount = Number(values.products);
 const lanes = Number(values.lanes);
+const duplicates = Number(values.duplicates);
 const products = Array.from({ length: productCount }, (_, i) => `P-${String(i).padStart(4, '0')}`);
+
+// The events each lane sent last, across its batches: what a duplicate repeats.
+const recent = new Map<number, BatchEvent[]>();
 
 function makeBatch(lane: number, n: number): BatchEvent[] {
   // A lane owns 1/lanes of the products, as partitions do in the processor.
   const mine = products.filter((_, i) => i % lanes === lane);
   const now = Date.now();
+  const sent = recent.get(lane) ?? [];
+  recent.set(lane, sent);
   return Array.from({ length: size }, (_, i) => {
+    // As in bench:drain's backlog: a duplicate repeats one of the partition's last ~170 events,
+    // so near a batch's start it repeats one the previous batch stored (a replay to detect).
+    if (sent.length && Math.random() < duplicates) return { ...sent[Math.max(0, sent.length - 1 - Math.floor(Math.random() * 170))]!, offset: n * size + i };
     const productId = mine[(i * 7 + n) % mine.length]!;
     const qty = 1 + (i % 5);
-    return { type: 'OrderCreated', event: { orderId: randomUUID(), userId: `user-${(n * size + i) % 5000}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: now }, partition: lane, offset: n * size + i } as BatchEvent;
+    const event = { type: 'OrderCreated', event: { orderId: randomUUID(), userId: `user-${(n * size + i) % 5000}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: now }, partition: lane, offset: n * size + i } as BatchEvent;
+    sent.push(event);
+    if (sent.length > 1000) sent.splice(0, 500);
+    return event;
   });
 }
 
@@ -76,17 +91,22 @@ async function walLsn(pool: Pool): Promise<bigint> {
 
 const COPY_STOCK = `UPDATE catalog c SET stock = c.stock - d.qty, updated_at = now() FROM unnest($1::text[], $2::bigint[]) AS d(product_id, qty) WHERE c.product_id = d.product_id`;
 
+const copied = new Set<string>();
+
 async function copyBatch(pool: Pool, batch: BatchEvent[]): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const lines = batch.map((b) => {
+    // The limit writes each order once: it skips the repeats without asking the database.
+    const idOf = (b: BatchEvent) => (b.event as { orderId: string }).orderId;
+    const unique = batch.filter((b) => !copied.has(idOf(b)) && copied.add(idOf(b)));
+    const lines = unique.map((b) => {
       const o = b.event as Extract<BatchEvent, { type: 'OrderCreated' }>['event'];
       return `${o.orderId}\t${o.userId}\t${o.productId}\t${o.qty}\t${o.unitPrice}\t${o.totalPrice}\tACCEPTED\t\\N\t${new Date(o.createdAt).toISOString()}\t${b.partition}\t${b.offset}\n`;
     });
     await pipeline(Readable.from([lines.join('')]), client.query(copyFrom(`COPY orders (order_id, user_id, product_id, qty, unit_price, total_price, status, reason, created_at, source_partition, source_offset) FROM STDIN`)));
     const byProduct = new Map<string, number>();
-    for (const b of batch) byProduct.set(b.event.productId, (byProduct.get(b.event.productId) ?? 0) + (b.event as { qty: number }).qty);
+    for (const b of unique) byProduct.set(b.event.productId, (byProduct.get(b.event.productId) ?? 0) + (b.event as { qty: number }).qty);
     await client.query(COPY_STOCK, [[...byProduct.keys()], [...byProduct.values()]]);
     await client.query('COMMIT');
   } finally {
@@ -113,6 +133,8 @@ async function measure(name: string, pool: Pool, work: (lane: number, n: number)
 const root = createPool(process.env.DATABASE_URL!, 2);
 const results: Figure[][] = [];
 for (let run = 1; run <= Number(values.runs); run++) {
+  recent.clear();
+  copied.clear();
   const prepared = Array.from({ length: batches }, (_, n) => makeBatch(n % lanes, n));
   const applyPool = await freshSchema(root, 'bench_apply');
   const copyPool = await freshSchema(root, 'bench_copy');
@@ -126,8 +148,10 @@ for (let run = 1; run <= Number(values.runs); run++) {
     await one.end();
     console.error('explain: one batch logged by auto_explain to the server log');
   }
+  const hints: Set<string>[] = [];
   const round = [
-    await measure('applyBatch (processor transaction)', applyPool, async (_lane, n) => void (await applyBatch(applyPool, prepared[n]!))),
+    // Each lane keeps the processor's hint: the ids it stored with its previous batch.
+    await measure('applyBatch (processor transaction)', applyPool, async (lane, n) => void (await applyBatch(applyPool, prepared[n]!, (hints[lane] ??= new Set())))),
     await measure('COPY + stock update, same batches', copyPool, async (_lane, n) => copyBatch(copyPool, prepared[n]!)),
   ];
   results.push(round);
@@ -136,7 +160,7 @@ for (let run = 1; run <= Number(values.runs); run++) {
   await copyPool.end();
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`\n${batches} batches of ${size} orders, ${lanes} lanes, ${productCount} products, ${results.length} round(s), median (min–max)\n`);
+console.log(`\n${batches} batches of ${size} orders (${duplicates * 100} % repeats), ${lanes} lanes, ${productCount} products, ${results.length} round(s), median (min–max)\n`);
 console.log('| contender | orders/s | PostgreSQL CPU µs per order | WAL bytes per order |\n|---|---|---|---|');
 for (let i = 0; i < results[0]!.length; i++) {
   const col = (pick: (f: Figure) => number) => { const xs = results.map((r) => pick(r[i]!)); return `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})`; };

@@ -28,7 +28,7 @@ import { Readable } from 'node:stream';
 import { createAdmin } from '../src/kafka/clients.js';
 import { plan } from '../src/processor/plan.js';
 import { CONNECT_LABEL, drainWithConnect, restoreWorker } from './peers/connect-sink.js';
-import { quietCheck, committedTotal, consumeAndDecode, cpuJiffies, cpuSeconds, freshSchema, mb, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
+import { quietCheck, committedTotal, consumeAndDecode, cpuJiffies, cpuSeconds, envList, freshSchema, mb, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,8 +47,6 @@ const CONTENDERS = ['processor', 'mixed', 'kafkajs', 'copy', 'kafka', 'connect',
 type Contender = (typeof CONTENDERS)[number];
 // Before/after in one run: BENCH_BASELINE names another build's dist/main.js, and/or BENCH_BASELINE_ENV
 // ("NAME=value NAME=value") other settings, for a second processor contender.
-/** "NAME=value NAME=value" (a value may hold '=') as environment entries. */
-const envList = (list = '') => Object.fromEntries(list.split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
 const BASELINE_ENV = envList(process.env.BENCH_BASELINE_ENV);
 const BASELINE = process.env.BENCH_BASELINE ?? (process.env.BENCH_BASELINE_ENV ? 'dist/main.js' : undefined);
 // BENCH_BASELINE_NODE: the node binary that runs the baseline build (another runtime, same run);

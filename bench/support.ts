@@ -276,3 +276,10 @@ export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
+
+/**
+ * "NAME=value NAME=value" (a value may hold '=') as environment entries: how BENCH_BASELINE_ENV
+ * and BENCH_VARIANT_ENV give a contender's settings.
+ */
+export const envList = (list = ''): Record<string, string> =>
+  Object.fromEntries(list.split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));

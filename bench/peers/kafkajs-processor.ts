@@ -30,6 +30,7 @@ consumer.on(consumer.events.CRASH, (event) => {
 });
 await consumer.connect();
 await consumer.subscribe({ topic: config.kafka.ordersTopic, fromBeginning: true });
+const recentByPartition = new Map<number, Set<string>>();
 await consumer.run({
   // The same two-way concurrency as the processor's apply lanes.
   partitionsConsumedConcurrently: config.processor.applyConcurrency,
@@ -46,8 +47,11 @@ await consumer.run({
         // the benchmark backlog holds only valid orders
       }
     });
+    // The same hint the processor's lanes keep: the ids of the partition's previous batch.
+    const recent = recentByPartition.get(batch.partition) ?? new Set<string>();
+    recentByPartition.set(batch.partition, recent);
     for (let i = 0; i < orders.length; i += config.processor.batchMaxMessages) {
-      await applyBatch(pool, orders.slice(i, i + config.processor.batchMaxMessages));
+      await applyBatch(pool, orders.slice(i, i + config.processor.batchMaxMessages), recent);
     }
     resolveOffset(batch.lastOffset());
     await heartbeat();

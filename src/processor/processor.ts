@@ -74,6 +74,8 @@ export class Processor {
   private batchNo = 0;
   /** Messages dealt to each lane, decoded, and not yet taken into a batch; with their sizes. */
   private pending: RoutedMessage[][] = [];
+  /** The event ids each lane stored with its last batch: applyBatch's hint for quick retries. */
+  private recent: Set<string>[] = [];
   private pendingSizes: number[][] = [];
   /** Partitions revoked while deal() waited for a schema look-up: see deal(). */
   private revokedWhileDealing: Set<string> | undefined;
@@ -255,7 +257,7 @@ export class Processor {
     this.busy[lane] = (async () => {
       try {
         const batch: RoutedBatch = { id: ++this.batchNo, size: items.length, offsets: nextOffsets(this.deps.config.kafka.ordersTopic, items), ...split(items) };
-        await this.apply(batch);
+        await this.apply(batch, lane);
         this.commit(consumer, batch.offsets);
       } catch (err) {
         if (err instanceof Stopped) {
@@ -324,14 +326,14 @@ export class Processor {
   }
 
   /** Dead letters acknowledged, then the events applied in one transaction. */
-  private async apply(batch: RoutedBatch): Promise<void> {
+  private async apply(batch: RoutedBatch, lane: number): Promise<void> {
     const { pool, log, config, dlq } = this.deps;
     if (batch.deadLetters.length) {
       await retry(() => sendToDlq(dlq, config.kafka.dlqTopic, batch.deadLetters), this.retrying('dead-letter produce', batch.id));
       log.warn({ batchId: batch.id, deadLetters: batch.deadLetters.length, first: batch.deadLetters[0]!.reason }, 'messages sent to the dead-letter topic');
     }
     const started = process.hrtime.bigint();
-    const applied = batch.events.length ? await retry(() => applyBatch(pool, batch.events), this.retrying('batch apply', batch.id)) : undefined;
+    const applied = batch.events.length ? await retry(() => applyBatch(pool, batch.events, (this.recent[lane] ??= new Set())), this.retrying('batch apply', batch.id)) : undefined;
     const applySeconds = Number(process.hrtime.bigint() - started) / 1e9;
     log.debug({ batchId: batch.id, messages: batch.size, inserted: applied?.inserted ?? 0, applySeconds }, 'batch applied');
     this.deps.onBatch?.({ messages: batch.size, events: batch.events, applied, deadLetters: batch.deadLetters.length, applySeconds });
