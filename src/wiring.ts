@@ -20,20 +20,26 @@ export function deliveryObserver(metrics: Metrics): DeliveryObserver {
 
 export function batchObserver(metrics: Metrics): (summary: BatchSummary) => void {
   return ({ messages, events, applied, deadLetters, applySeconds }) => {
-    // One verdict per event, in the same order.
-    const counts = new Map<string, { event: EventType; outcome: Outcome; count: number }>();
-    applied?.plan.verdicts.forEach(({ outcome }, i) => {
+    // One verdict per event, in the same order. A handful of (event, outcome) pairs: a linear
+    // search, and no key string built per message.
+    const counts: { event: EventType; outcome: Outcome; count: number }[] = [];
+    const verdicts = applied?.plan.verdicts ?? [];
+    next: for (let i = 0; i < verdicts.length; i++) {
       const event = events[i]!.type;
-      const key = `${event}/${outcome}`;
-      const entry = counts.get(key) ?? { event, outcome, count: 0 };
-      entry.count++;
-      counts.set(key, entry);
-    });
+      const outcome = verdicts[i]!.outcome;
+      for (const entry of counts) {
+        if (entry.event === event && entry.outcome === outcome) {
+          entry.count++;
+          continue next;
+        }
+      }
+      counts.push({ event, outcome, count: 1 });
+    }
     recordBatch(metrics, {
       messages,
       deadLetters,
       applySeconds: applied ? applySeconds : undefined,
-      verdicts: [...counts.values()],
+      verdicts: counts,
       // orders stored by this batch (replays are DUPLICATE verdicts and have no row)
       decidedCreatedAt: applied?.plan.orderRows.map((row) => row.order.createdAt) ?? [],
     });

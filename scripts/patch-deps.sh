@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# npm's postinstall (and the image's build stage): applies patches/ to node_modules with
+# patch-package, then rebuilds the native Kafka client's addon in place, since its patch is C++.
+# `node-gyp build` recompiles only what changed: `npm ci` has just built the unpatched addon.
+# README, "Dependencies and why", says what each patch does and how to drop it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npx --no-install patch-package --error-on-fail
+addon=node_modules/@confluentinc/kafka-javascript
+if compgen -G 'patches/@confluentinc+kafka-javascript+*.patch' >/dev/null && [[ -d $addon/build ]]; then
+  # npm sets npm_config_node_gyp for its scripts; otherwise use the node-gyp npm itself ships.
+  gyp=${npm_config_node_gyp:-$(dirname "$(realpath "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js}
+  (cd "$addon" && node "$gyp" build --loglevel=error >/dev/null) || { echo "patch-deps: rebuilding $addon failed; run: cd $addon && node $gyp build" >&2; exit 1; }
+  echo "patch-deps: $addon rebuilt with its patch"
+fi
