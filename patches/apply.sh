@@ -11,6 +11,6 @@ addon=node_modules/@confluentinc/kafka-javascript
 if compgen -G 'patches/@confluentinc+kafka-javascript+*.patch' >/dev/null && [[ -d $addon/build ]]; then
   # npm sets npm_config_node_gyp for its scripts; otherwise use the node-gyp npm itself ships.
   gyp=${npm_config_node_gyp:-$(dirname "$(realpath "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js}
-  (cd "$addon" && node "$gyp" build --loglevel=error >/dev/null) || { echo "patch-deps: rebuilding $addon failed; run: cd $addon && node $gyp build" >&2; exit 1; }
-  echo "patch-deps: $addon rebuilt with its patch"
+  (cd "$addon" && node "$gyp" build --loglevel=error >/dev/null) || { echo "patches: rebuilding $addon failed; run: cd $addon && node $gyp build" >&2; exit 1; }
+  echo "patches: $addon rebuilt with its patch"
 fi
