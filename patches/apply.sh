@@ -11,6 +11,7 @@ addon=node_modules/@confluentinc/kafka-javascript
 if compgen -G 'patches/@confluentinc+kafka-javascript+*.patch' >/dev/null && [[ -d $addon/build ]]; then
   # npm sets npm_config_node_gyp for its scripts; otherwise use the node-gyp npm itself ships.
   gyp=${npm_config_node_gyp:-$(dirname "$(realpath "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js}
-  (cd "$addon" && node "$gyp" build --loglevel=error >/dev/null) || { echo "patches: rebuilding $addon failed; run: cd $addon && node $gyp build" >&2; exit 1; }
+  # The compiler's output (warnings of upstream's own code) is shown only if the build fails.
+  out=$(cd "$addon" && node "$gyp" build --loglevel=error 2>&1) || { echo "$out" >&2; echo "patches: rebuilding $addon failed (cd $addon && node $gyp build)" >&2; exit 1; }
   echo "patches: $addon rebuilt with its patch"
 fi
