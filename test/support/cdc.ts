@@ -8,7 +8,7 @@ export interface Change {
   op: 'c' | 'u' | 'd' | 'r';
   before: Row | null;
   after: Row | null;
-  source: { txId: number; lsn: number; sequence: string };
+  source: { txId: number; lsn: number; sequence: string; table: string };
   /** The transaction's position: the same for all its changes, larger for every later commit. */
   commitLsn: bigint;
   lsn: bigint;
@@ -23,5 +23,15 @@ export function readChange(message: Message): Change | undefined {
   return { ...event, commitLsn: BigInt(commit ?? 0), lsn: BigInt(lsn ?? event.source.lsn) };
 }
 
-/** One change, however often a CDC replay delivers it: its transaction and its WAL position. */
-export const changeKey = (c: Change): string => `${c.source.txId}/${c.lsn}`;
+/** The primary key of the changed row, by table (the tables the source publishes). */
+const rowKey = (c: Change): string => {
+  const row = c.after ?? c.before ?? {};
+  return String(c.source.table === 'orders' ? row.order_id : c.source.table === 'stock_additions' ? row.restock_id : row.product_id);
+};
+
+/**
+ * One change, however often a CDC replay delivers it: its transaction and its row (the processor
+ * changes a row at most once per transaction). Not the change's LSN: rows the processor writes
+ * with COPY are logged as multi-row records, so the rows of one batch share an LSN.
+ */
+export const changeKey = (c: Change): string => `${c.source.txId}/${c.source.table}/${rowKey(c)}`;
