@@ -28,7 +28,7 @@ import { Readable } from 'node:stream';
 import { createAdmin } from '../src/kafka/clients.js';
 import { plan } from '../src/processor/plan.js';
 import { CONNECT_LABEL, drainWithConnect, restoreWorker } from './peers/connect-sink.js';
-import { quietCheck, committedTotal, consumeAndDecode, cpuJiffies, cpuSeconds, envList, freshSchema, mb, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
+import { quietCheck, committedTotal, groupConsuming, consumeAndDecode, cpuJiffies, cpuSeconds, deployedProcessorMemory, envList, freshSchema, inCgroup, mb, memoryCgroup, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +40,8 @@ const { values } = parseArgs({
     json: { type: 'string', default: 'bench/results/drain.json' },
     label: { type: 'string', default: '' },
     compression: { type: 'string', default: 'lz4' },
+    // MiB; default: the processor container's limit in deploy/k8s/base; 0 runs without a limit.
+    'memory-limit': { type: 'string' },
   },
 });
 const log = (line: string) => console.error(line);
@@ -58,6 +60,12 @@ const only = new Set((values.only ?? CONTENDERS.filter((c) => (c !== 'baseline' 
 for (const name of only) if (!CONTENDERS.includes(name)) throw new Error(`--only: unknown contender ${name} (one of ${CONTENDERS.join(', ')})`);
 const runs = Number(values.runs);
 const orders = Number(values.orders);
+// The processor-like children (processor, its baseline and variant, the KafkaJS peer) run as
+// deployed: in a memory cgroup limited like the processor's container, whose limit Node.js sizes
+// V8's heap from. Without one (not root), RSS is that of an unlimited host, and the header says so.
+const memoryLimit = values['memory-limit'] !== undefined ? Number(values['memory-limit']) * 1048576 : deployedProcessorMemory();
+const cgroupProcs = memoryLimit > 0 ? memoryCgroup('order-stream-bench', memoryLimit) : undefined;
+const memoryNote = memoryLimit > 0 ? (cgroupProcs ? `children in a ${mb(memoryLimit)} memory cgroup (the processor container's limit)` : `no memory cgroup (cgroups not writable here): RSS as on an unlimited host`) : 'children without a memory limit';
 if (values.compression !== 'lz4' && values.compression !== 'none') throw new Error('--compression: lz4 or none');
 const shape = { compression: values.compression as 'lz4' | 'none', orders, products: Number(values.products), partitions: Number(values.partitions), duplicateRate: 0.01, stockCoverage: 0.9, loadCatalog: false };
 
@@ -83,7 +91,7 @@ interface Result {
   threads?: Record<string, number>;
   cpuPerOrderUs?: number;
   rss?: number;
-  memoryAtPeak?: { rss: number; heap?: number; external?: number };
+  memoryAtPeak?: Memory;
   machineCpu?: number;
   /** Our processor's batches (its /metrics): how many, and their mean size and apply time. */
   batches?: { count: number; meanMessages: number; meanApplyMs: number };
@@ -120,7 +128,8 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
   const schema = await freshSchema(b, `${contender}${run}`);
   const groupId = `${b.tag}-${contender}-${run}`;
   const port = await freePort();
-  const child = spawn(node, args, {
+  const [command, commandArgs] = inCgroup(cgroupProcs, node, args);
+  const child = spawn(command, commandArgs, {
     env: {
       // MANAGEMENT_PORT serves /metrics (PORT still does for baselines built before the management port).
       ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), MANAGEMENT_PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: schema.url,
@@ -138,7 +147,7 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
   let done = 0;
   let lastAt = 0;
   /** The child's memory when its RSS was highest while draining: V8 heap vs the rest. */
-  let memory: { rss: number; heap?: number; external?: number } = { rss: 0 };
+  let memory: Memory = { rss: 0 };
   const timeoutAt = performance.now() + Math.max(600_000, b.messages); // a stuck contender fails the run
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -148,10 +157,10 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
     const rssNow = currentRss(child.pid!);
     if (rssNow > memory.rss && now > 0 && contender !== 'kafkajs') memory = { rss: rssNow, ...(await heapOf(port)) };
     peak = Math.max(peak, peakRss(child.pid!));
-    // The window opens at the last sample before the first commit (at most 100 ms early), so a
-    // contender that commits its first batch late, or a small backlog in one go, is still timed.
+    // The window opens at the last sample before the group became Stable or the first commit (at
+    // most 100 ms early): from there the contender fetches, however late it commits (groupConsuming).
     if (!firstAt) {
-      if (now > 0) firstAt = before.at;
+      if (now > 0 || (await groupConsuming(admin, groupId).catch(() => false))) firstAt = before.at;
       else before = { at: performance.now(), machine: cpuJiffies(), cpu: cpuSeconds(child.pid!), threads: threadCpu(child.pid!) };
       machineAtFirst = before.machine;
       cpuAtFirst = before.cpu;
@@ -201,7 +210,12 @@ function currentRss(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
-/** The child's /metrics, as a lookup of one sample's value by metric name (NaN when absent). */
+interface Memory { rss: number; heap?: number; heapUsed?: number; newSpace?: number; external?: number }
+
+/**
+ * The child's /metrics, as a lookup of one sample's value by metric name (NaN when absent); a name
+ * may carry an escaped label set, e.g. `name\\{space="new"[^}]*\\}`.
+ */
 async function scrape(port: number): Promise<(name: string) => number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
   return (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
@@ -221,11 +235,17 @@ async function batchesOf(port: number): Promise<Result['batches']> {
   }
 }
 
-/** V8 heap (total) and external memory from the child's /metrics (prom-client default metrics). */
-async function heapOf(port: number): Promise<{ heap?: number; external?: number }> {
+/**
+ * V8 heap (committed and used; the young generation's share of the committed) and external memory
+ * from the child's /metrics (prom-client default metrics).
+ */
+async function heapOf(port: number): Promise<Omit<Memory, 'rss'>> {
   try {
     const value = await scrape(port);
-    return { heap: value('orderstream_nodejs_heap_size_total_bytes'), external: value('orderstream_nodejs_external_memory_bytes') };
+    return {
+      heap: value('orderstream_nodejs_heap_size_total_bytes'), heapUsed: value('orderstream_nodejs_heap_size_used_bytes'),
+      newSpace: value('orderstream_nodejs_heap_space_size_total_bytes\\{space="new"[^}]*\\}'), external: value('orderstream_nodejs_external_memory_bytes'),
+    };
   } catch {
     return {};
   }
@@ -333,9 +353,12 @@ for (const c of CONTENDERS) {
     .sort((x, y) => y[1] - x[1])
     .map(([n, us]) => `${n} ${us.toFixed(1)}`)
     .join(', ');
-  const heap = rs[0]!.memoryAtPeak?.heap !== undefined ? stats(rs.map((r) => (r.memoryAtPeak?.heap ?? NaN) / 1048576)) : undefined;
-  summary[c] = { label: LABELS[c], heapAtPeakMB: heap, perSecond: rate, cpuPerOrderUs: cpu, rssMB: rss, coreShare: core, machineCpu: machine, threadsUsPerMessage: split, checks: rs.map((r) => r.check), ok: rs.every((r) => r.ok) };
-  rows.push(`| ${LABELS[c]} | ${fmt(rate)} | ${cpu ? fmt(cpu, 2) : '—'} | ${split || '—'} | ${rss ? fmt(rss, 0, ' MB') : '—'}${heap && !Number.isNaN(heap.median) ? ` (V8 heap ${heap.median.toFixed(0)} MB)` : ''} | ${core ? fmt(core, 0, ' %') : '—'} / ${machine ? fmt(machine, 0, ' %') : '—'} | ${rs.every((r) => r.ok) ? '✓ ' : '✗ '}${rs[0]!.check} |`);
+  const mb = (pick: (m: Memory) => number | undefined) => (rs[0]!.memoryAtPeak && pick(rs[0]!.memoryAtPeak) !== undefined ? stats(rs.map((r) => (pick(r.memoryAtPeak!) ?? NaN) / 1048576)) : undefined);
+  const heap = mb((m) => m.heap);
+  const heapUsed = mb((m) => m.heapUsed);
+  const newSpace = mb((m) => m.newSpace);
+  summary[c] = { label: LABELS[c], heapAtPeakMB: heap, heapUsedAtPeakMB: heapUsed, newSpaceAtPeakMB: newSpace, perSecond: rate, cpuPerOrderUs: cpu, rssMB: rss, coreShare: core, machineCpu: machine, threadsUsPerMessage: split, checks: rs.map((r) => r.check), ok: rs.every((r) => r.ok) };
+  rows.push(`| ${LABELS[c]} | ${fmt(rate)} | ${cpu ? fmt(cpu, 2) : '—'} | ${split || '—'} | ${rss ? fmt(rss, 0, ' MB') : '—'}${heap && !Number.isNaN(heap.median) ? ` (V8 heap ${heap.median.toFixed(0)} MB${heapUsed && !Number.isNaN(heapUsed.median) ? `, ${heapUsed.median.toFixed(0)} used, young ${newSpace?.median.toFixed(0)}` : ''})` : ''} | ${core ? fmt(core, 0, ' %') : '—'} / ${machine ? fmt(machine, 0, ' %') : '—'} | ${rs.every((r) => r.ok) ? '✓ ' : '✗ '}${rs[0]!.check} |`);
 }
 
 // Issue 17's targets; "shown" rows are reported without a goal.
@@ -356,7 +379,7 @@ summary.targets = Object.fromEntries(targets.map(([name, s, met, goal]) => [name
 
 const b = backlog ?? mixed!;
 const settings = Object.entries(process.env).filter(([k]) => k.startsWith('PROCESSOR_') || k === 'NODE_OPTIONS').map(([k, v]) => `${k}=${v}`);
-const header = `Backlog: ${b.messages} messages (${orders} events + ~1 % duplicates) per backlog, ${b.products.length} products, ${values.partitions} partitions, stock for 90 % of demand, ${values.compression} compression; ${runs} round(s), median (min–max). Processor settings: ${settings.join(' ') || 'defaults'}${nodeArgs.length ? `; node ${nodeArgs.join(' ')}` : ''}.`;
+const header = `Backlog: ${b.messages} messages (${orders} events + ~1 % duplicates) per backlog, ${b.products.length} products, ${values.partitions} partitions, stock for 90 % of demand, ${values.compression} compression; ${runs} round(s), median (min–max). Processor settings: ${settings.join(' ') || 'defaults'}${nodeArgs.length ? `; node ${nodeArgs.join(' ')}` : ''}; ${memoryNote}.`;
 console.log(`
 ${header}
 
@@ -372,7 +395,7 @@ if (values.json) {
   mkdirSync(dirname(values.json), { recursive: true });
   writeFileSync(values.json, JSON.stringify({
     label: values.label, at: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-    shape: { ...shape, runs, messages: { creations: backlog?.messages, mixed: mixed?.messages } }, settings, nodeArgs, results, summary,
+    shape: { ...shape, runs, messages: { creations: backlog?.messages, mixed: mixed?.messages } }, settings, nodeArgs, memory: memoryNote, results, summary,
   }, null, 2));
   log(`results: ${values.json}`);
 }

@@ -1,8 +1,10 @@
 // Shared pieces of the benchmarks: a private topic with a produced backlog, the catalog for it,
 // group progress read from Kafka (no load on the database being measured), peak RSS of a child.
 import './stack.js';
+import Kafka from '@confluentinc/kafka-javascript';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { loadavg } from 'node:os';
 import { loadConfig, SETTINGS, type Config } from '../src/config/index.js';
 
@@ -177,6 +179,23 @@ export function committedTotal(admin: IAdminClient, groupId: string): Promise<nu
   );
 }
 
+/**
+ * True once the group is Stable with a member: its members hold their partitions and fetch from
+ * here on. A contender's window opens at this moment (or at its first commit, if that is seen
+ * first) rather than at its first commit alone: KafkaJS commits after a partition's whole fetch
+ * (≈ 40,000 lz4-compressed orders) and Connect every flush interval, so a window opened at the
+ * first commit missed up to a quarter of a 1M backlog and overstated their rate.
+ */
+export function groupConsuming(admin: IAdminClient, groupId: string): Promise<boolean> {
+  return new Promise((resolve, reject) =>
+    admin.describeGroups([groupId], { timeout: 5000 }, (err, result) => {
+      if (err) return reject(err);
+      const group = result.groups[0];
+      resolve(group?.state === Kafka.ConsumerGroupStates.STABLE && group.members.length > 0);
+    }),
+  );
+}
+
 /** Peak resident set size of a live process, in bytes (VmHWM). */
 export function peakRss(pid: number): number {
   const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
@@ -283,3 +302,43 @@ export const median = (xs: number[]): number => {
  */
 export const envList = (list = ''): Record<string, string> =>
   Object.fromEntries(list.split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
+
+/**
+ * The processor container's memory limit in the base manifests (deploy/k8s/base), in bytes: what
+ * the processor gets as deployed. Node.js sizes V8's heap from the memory it is constrained to, so
+ * the same build on a 24 GiB host without a limit runs a far larger young generation (128 MB
+ * against ≈ 16 MB here) and a larger RSS than it does in its container.
+ */
+export function deployedProcessorMemory(): number {
+  const docs = parseAllDocuments(readFileSync('deploy/k8s/base/processor-deployment.yaml', 'utf8')).map((d) => d.toJS() as Manifest);
+  const container = docs.flatMap((d) => d?.spec?.template?.spec?.containers ?? []).find((c) => c.name === 'processor');
+  const limit = container?.resources?.limits?.memory;
+  const match = /^(\d+)(Mi|Gi)$/.exec(limit ?? '');
+  if (!match) throw new Error(`deploy/k8s/base/processor-deployment.yaml: processor memory limit "${limit}" is not <n>Mi or <n>Gi`);
+  return Number(match[1]) * (match[2] === 'Gi' ? 1 << 30 : 1 << 20);
+}
+type Manifest = { spec?: { template?: { spec?: { containers?: Array<{ name: string; resources?: { limits?: { memory?: string } } }> } } } } | null;
+
+/**
+ * A memory cgroup limited to `bytes` (cgroup v2, or v1's memory controller), created once per
+ * name: the `cgroup.procs` file a process writes its pid to before it execs node, so the limit holds
+ * from its first allocation (see inCgroup). Undefined where cgroups cannot be written (not root).
+ */
+export function memoryCgroup(name: string, bytes: number): string | undefined {
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const dir = v2 ? `/sys/fs/cgroup/${name}` : `/sys/fs/cgroup/memory/${name}`;
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`, String(bytes));
+    return `${dir}/cgroup.procs`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Command and arguments that run `command args…` inside the cgroup whose cgroup.procs is given. */
+export function inCgroup(procs: string | undefined, command: string, args: string[]): [string, string[]] {
+  if (!procs) return [command, args];
+  // The shell moves itself into the cgroup, then execs: same pid, limit in place before node starts.
+  return ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', procs, command, ...args]];
+}

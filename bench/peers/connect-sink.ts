@@ -11,7 +11,7 @@
 //   BENCH_CONNECT_MAX_POLL_RECORDS  consumer.override.max.poll.records (default = the batch size)
 //   BENCH_CONNECT_TASKS             tasks.max (default the file's, 1)
 import type { IAdminClient } from '../../src/kafka/clients.js';
-import { committedTotal, cpuJiffies, cpuSeconds, peakRss, type Backlog } from '../support.js';
+import { committedTotal, groupConsuming, cpuJiffies, cpuSeconds, peakRss, type Backlog } from '../support.js';
 import { awaitRunning, deleteConnector, deployedConnector, putConnector, startWorker, stopWorker, workerPid, workerRunning } from '../../test/support/connect.js';
 
 const file = deployedConnector('orders-jdbc-sink.json');
@@ -63,13 +63,14 @@ export async function drainWithConnect(run: number, b: Backlog, admin: IAdminCli
   let lastAt = 0;
   const timeoutAt = performance.now() + Math.max(600_000, b.messages);
   // Offsets are committed every offset.flush.interval.ms (1 s on the stack's worker): the window
-  // opens at the last sample before the first commit, as for the other contenders.
+  // opens at the last sample before the task's group is Stable or the first commit, as for the
+  // other contenders (groupConsuming).
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     if (performance.now() > timeoutAt) throw new Error(`connect did not finish: ${done} of ${b.messages} committed`);
     const now = await committedTotal(admin, groupId).catch(() => done);
     if (!first) {
-      if (now > 0) first = before;
+      if (now > 0 || (await groupConsuming(admin, groupId).catch(() => false))) first = before;
       else before = { at: performance.now(), machine: cpuJiffies(), cpu: cpuSeconds(pid) };
     }
     if (now > done) lastAt = performance.now();

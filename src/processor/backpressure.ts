@@ -1,10 +1,13 @@
-// Back-pressure per lane. A lane holds at most one batch's worth of messages waiting behind the one
-// it applies (the count and byte limits of a batch). When it is full, its partitions are paused in
-// the consumer, so the fetch loop keeps feeding the other lanes instead of stopping for all of them
-// (which left lanes idle behind one slow lane and cut batches short); the lane's partitions resume
-// once its next batch is taken. Pure bookkeeping: the processor makes the pause and resume calls
-// this returns. librdkafka refetches a resumed partition from the last message it handed us, so
-// nothing is skipped or read twice.
+// Back-pressure per lane, with hysteresis. A lane's partitions are paused in the consumer once it
+// holds two batches' worth of messages (the count and byte limits of a batch, twice) behind the one
+// it applies, and resumed once it holds one or less. So the fetch loop keeps feeding the other
+// lanes instead of stopping for all of them (which left lanes idle behind one slow lane and cut
+// batches short). The gap between the two marks is there because a pause is not free: librdkafka
+// discards a paused partition's prefetched messages and, on resume, refetches from the last
+// message it handed us — the whole record batch that holds it (thousands of orders) — so nothing
+// is skipped or read twice, but the lane waits for that round trip. Resumed with a batch still in
+// hand, it applies that batch meanwhile; and pausing half as often halves the refetches.
+// Pure bookkeeping: the processor makes the pause and resume calls this returns.
 import type { PartitionRef } from './rebalances.js';
 
 export class Backpressure {
@@ -39,8 +42,14 @@ export class Backpressure {
     this.bytes[lane]! -= bytes;
   }
 
+  /** Holds two batches' worth or more: time to pause. */
   private full(lane: number): boolean {
-    return this.count[lane]! >= this.maxMessages || this.bytes[lane]! >= this.maxBytes;
+    return this.count[lane]! >= 2 * this.maxMessages || this.bytes[lane]! >= 2 * this.maxBytes;
+  }
+
+  /** Holds one batch's worth or less: time to resume. */
+  private low(lane: number): boolean {
+    return this.count[lane]! <= this.maxMessages && this.bytes[lane]! <= this.maxBytes;
   }
 
   /** Of the partitions owned, those to pause now: the ones of lanes that just became full. */
@@ -55,11 +64,11 @@ export class Backpressure {
     return lanes.length ? owned.filter((p) => lanes.includes(this.laneOf(p.partition))) : [];
   }
 
-  /** Of the partitions owned, those to resume now: the ones of paused lanes no longer full. */
+  /** Of the partitions owned, those to resume now: the ones of paused lanes down to a batch or less. */
   toResume<P extends PartitionRef>(owned: readonly P[]): P[] {
     const lanes: number[] = [];
     for (let lane = 0; lane < this.lanes; lane++) {
-      if (this.paused[lane] && !this.full(lane)) {
+      if (this.paused[lane] && this.low(lane)) {
         this.paused[lane] = false;
         lanes.push(lane);
       }

@@ -6,8 +6,9 @@
 // to PROCESSOR_BATCH_MAX_MESSAGES / _BYTES): batches are large under load and small when idle.
 // Offsets are committed per batch, only after its database commit and after its dead letters are
 // acknowledged, so a crash anywhere replays — and replays change nothing, because the apply step
-// recognises event ids already stored. Memory is bounded: a lane that holds a full batch besides
-// the one it applies has its partitions paused (backpressure.ts) while the other lanes are fed. A revoked partition's messages are dropped, and
+// recognises event ids already stored. Memory is bounded: a lane that holds two batches besides
+// the one it applies has its partitions paused until it is down to one (backpressure.ts) while
+// the other lanes are fed. A revoked partition's messages are dropped, and
 // the revocation waits for the consume call in flight (rebalances.ts), so nothing is committed
 // past a message this replica dropped. What to do with the messages is the topology's (topology.ts,
 // plan.ts); this file only moves them.
@@ -69,7 +70,7 @@ export class Processor {
   private joined = false;
   /** Revocations must wait for the consume call in flight: see rebalances.ts. */
   private readonly rebalances = new Rebalances<Assignment>();
-  /** Pauses the partitions of a lane that holds a full batch besides the one it applies. */
+  /** Pauses the partitions of a lane that holds two batches besides the one it applies. */
   private flow: Backpressure | undefined;
   private batchNo = 0;
   /** Messages dealt to each lane, decoded, and not yet taken into a batch; with their sizes. */
@@ -210,7 +211,7 @@ export class Processor {
     this.busy = Array.from({ length: lanes }, () => undefined);
     while (!this.stopping) {
       this.pauseResume(consumer, flow.toResume(this.rebalances.partitions), 'resume');
-      // Every lane holds a full batch besides the one it applies: nothing to fetch until one frees.
+      // Every lane holds two batches besides the one it applies: nothing to fetch until one frees.
       if (flow.allPaused(this.rebalances.partitions)) {
         await new Promise<void>((resolve) => this.laneFreed.push(resolve));
         continue;

@@ -5,9 +5,9 @@ const p = (partition: number) => ({ topic: 'orders', partition });
 const owned = [p(0), p(1), p(2), p(3)];
 
 describe('backpressure (a full lane pauses its own partitions only)', () => {
-  it('pauses the partitions of a lane that reaches the batch count, and only once', () => {
+  it('pauses the partitions of a lane that holds two batches by count, and only once', () => {
     const flow = new Backpressure(2, 100, 1_000_000);
-    flow.added(0, 99, 990);
+    flow.added(0, 199, 1990);
     expect(flow.toPause(owned)).to.deep.equal([]);
     flow.added(0, 1, 10);
     // lane 0 holds partitions 0 and 2 (partition % lanes); lane 1 keeps fetching
@@ -16,32 +16,44 @@ describe('backpressure (a full lane pauses its own partitions only)', () => {
     expect(flow.allPaused(owned)).to.equal(false);
   });
 
-  it('pauses on the byte limit too', () => {
+  it('pauses on two batches by bytes too', () => {
     const flow = new Backpressure(2, 100, 1000);
-    flow.added(1, 3, 1000);
+    flow.added(1, 3, 1999);
+    expect(flow.toPause(owned)).to.deep.equal([]);
+    flow.added(1, 1, 1);
     expect(flow.toPause(owned)).to.deep.equal([p(1), p(3)]);
   });
 
-  it('resumes a lane once its next batch is taken, not before', () => {
+  it('resumes a lane once it is down to one batch, with that batch still in hand, not before', () => {
     const flow = new Backpressure(2, 100, 1_000_000);
-    flow.added(0, 150, 1500);
+    flow.added(0, 250, 2500);
     flow.toPause(owned);
-    flow.removed(0, 40, 400);
-    expect(flow.toResume(owned)).to.deep.equal([]);
     flow.removed(0, 100, 1000);
+    expect(flow.toResume(owned)).to.deep.equal([]);
+    flow.removed(0, 50, 500);
     expect(flow.toResume(owned)).to.deep.equal([p(0), p(2)]);
     expect(flow.toResume(owned)).to.deep.equal([]);
   });
 
+  it('keeps a lane paused while one batch fits by count but not by bytes', () => {
+    const flow = new Backpressure(2, 100, 1000);
+    flow.added(0, 10, 2000);
+    expect(flow.toPause(owned)).to.deep.equal([p(0), p(2)]);
+    flow.removed(0, 5, 900);
+    expect(flow.toResume(owned)).to.deep.equal([]);
+    flow.removed(0, 1, 100);
+    expect(flow.toResume(owned)).to.deep.equal([p(0), p(2)]);
+  });
+
   it('says when every owned partition is paused, and pauses newly assigned partitions of a paused lane', () => {
     const flow = new Backpressure(2, 10, 1_000_000);
-    flow.added(0, 10, 100);
-    flow.added(1, 10, 100);
+    flow.added(0, 20, 100);
+    flow.added(1, 20, 100);
     flow.toPause(owned);
     expect(flow.allPaused(owned)).to.equal(true);
     expect(flow.allPaused([])).to.equal(false);
     expect(flow.pausedAmong([p(4), p(5)])).to.deep.equal([p(4), p(5)]);
-    flow.removed(1, 10, 100);
+    flow.removed(1, 10, 50);
     flow.toResume(owned);
     expect(flow.pausedAmong([p(4), p(5)])).to.deep.equal([p(4)]);
   });
