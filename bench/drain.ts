@@ -8,12 +8,15 @@
 // Each database contender gets its own fresh schema (same tables, same catalog), each Kafka
 // contender its own consumer group. Progress is read from committed offsets in Kafka, so measuring
 // adds no load to the database. CPU is the child's own (user + system from /proc, per thread too),
-// counted from its first commit to its last, so other processes on the box barely move it.
+// counted from the moment its consumer group is Stable (or its first commit, if seen first) to its
+// last commit, so other processes on the box barely move it. The processor-like children run in
+// a memory cgroup limited like the processor's container (--memory-limit), as deployed.
 // Every figure is the median of --runs rounds, with the spread (min–max); ratios are taken within
 // a round, then the median of those.
 //
 //   npm run bench:drain -- [--orders 1000000] [--products 1000] [--partitions 6] [--runs 3]
 //                          [--only processor,mixed,kafkajs,copy,kafka,connect] [--json file] [--label text]
+//                          [--memory-limit MiB (0: none)]
 // Processor settings reach the child through the environment (PROCESSOR_BATCH_MAX_MESSAGES,
 // PROCESSOR_APPLY_CONCURRENCY, …); BENCH_NODE_ARGS adds node flags (e.g. --cpu-prof) to it.
 import { parseArgs } from 'node:util';
