@@ -1,12 +1,14 @@
 // The image runs as deployed (scripts/image/build.sh built it): each role in its own container with
 // a read-only root filesystem (and no writable tmpfs either) as uid 10001, on the host network
 // against the real local stack (.stack/env).
-//   - /readyz answers 200 in both; the image's HEALTHCHECK command passes;
+//   - /readyz answers 200 in both; the image's HEALTHCHECK command passes; the processor runs on
+//     the Node.js that .node-version pins;
 //   - an order POSTed to the containerised api is applied by the containerised processor
 //     (Prefer: wait → 201 ACCEPTED, stock decremented);
 //   - SIGTERM mid-backlog: the processor exits 0 within SHUTDOWN_TIMEOUT_MS and what it applied
 //     is exactly what it committed (the batch in flight finished and committed); the api exits 0;
 //   - nothing was written to the root filesystem (podman diff is empty).
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { eventually, makeOrder, orderMessage, produceAll, putProducts, testBed, totals, type TestBed } from '../support/fixtures.js';
 import { committedTotal, httpStatus, IMAGE, inspect, podman, PORT_BASE, processStatus, removeContainers, request } from './podman.js';
@@ -70,6 +72,13 @@ describe(`container image ${IMAGE}`, function () {
       const status = await processStatus(names[role]);
       expect(status.Uid?.split(/\s+/), `${role} real/effective/saved/fs uid`).to.deep.equal(['10001', '10001', '10001', '10001']);
     }
+  });
+
+  it('runs the Node.js of .node-version (issue 21: a supported LTS), the binary the processor itself runs on', async () => {
+    const pinned = readFileSync(new URL('../../.node-version', import.meta.url), 'utf8').trim().replace(/^v/, '');
+    // The running processor's own process, not a fresh `node` that might be another one on PATH.
+    expect(await podman('exec', names.processor, 'node', '-p', 'process.version')).to.equal(`v${pinned}`);
+    expect(await podman('exec', names.processor, 'sh', '-c', 'readlink /proc/1/exe')).to.equal(await podman('exec', names.processor, 'sh', '-c', 'readlink -f "$(command -v node)"'));
   });
 
   it('passes the image HEALTHCHECK', async () => {
