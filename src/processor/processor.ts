@@ -211,8 +211,9 @@ export class Processor {
     this.busy = Array.from({ length: lanes }, () => undefined);
     while (!this.stopping) {
       this.pauseResume(consumer, flow.toResume(this.rebalances.partitions), 'resume');
-      // Every lane holds two batches besides the one it applies: nothing to fetch until one frees.
-      if (flow.allPaused(this.rebalances.partitions)) {
+      // Every lane holds its next batch besides the one it applies: nothing to fetch until one
+      // takes it (backpressure.ts, hungry).
+      if (!flow.hungry(this.rebalances.partitions)) {
         await new Promise<void>((resolve) => this.laneFreed.push(resolve));
         continue;
       }

@@ -13,7 +13,6 @@ describe('backpressure (a full lane pauses its own partitions only)', () => {
     // lane 0 holds partitions 0 and 2 (partition % lanes); lane 1 keeps fetching
     expect(flow.toPause(owned)).to.deep.equal([p(0), p(2)]);
     expect(flow.toPause(owned)).to.deep.equal([]);
-    expect(flow.allPaused(owned)).to.equal(false);
   });
 
   it('pauses on two batches by bytes too', () => {
@@ -45,13 +44,27 @@ describe('backpressure (a full lane pauses its own partitions only)', () => {
     expect(flow.toResume(owned)).to.deep.equal([p(0), p(2)]);
   });
 
-  it('says when every owned partition is paused, and pauses newly assigned partitions of a paused lane', () => {
+  it('wants messages only while a lane owning a partition holds less than one batch, or nothing is owned yet', () => {
+    const flow = new Backpressure(2, 10, 1_000_000);
+    expect(flow.hungry([])).to.equal(true);
+    expect(flow.hungry(owned)).to.equal(true);
+    flow.added(0, 10, 100);
+    expect(flow.hungry(owned), 'lane 1 holds nothing').to.equal(true);
+    flow.added(1, 9, 90);
+    expect(flow.hungry(owned), 'lane 1 is one message short of a batch').to.equal(true);
+    flow.added(1, 1, 10);
+    expect(flow.hungry(owned), 'both hold their next batch').to.equal(false);
+    // Only lanes that own partitions count: lane 1 owns none of these.
+    flow.removed(1, 10, 100);
+    expect(flow.hungry([p(0), p(2)])).to.equal(false);
+    expect(flow.hungry([p(0), p(1)])).to.equal(true);
+  });
+
+  it('pauses newly assigned partitions of a paused lane', () => {
     const flow = new Backpressure(2, 10, 1_000_000);
     flow.added(0, 20, 100);
     flow.added(1, 20, 100);
     flow.toPause(owned);
-    expect(flow.allPaused(owned)).to.equal(true);
-    expect(flow.allPaused([])).to.equal(false);
     expect(flow.pausedAmong([p(4), p(5)])).to.deep.equal([p(4), p(5)]);
     flow.removed(1, 10, 50);
     flow.toResume(owned);
