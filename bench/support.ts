@@ -183,8 +183,8 @@ export function committedTotal(admin: IAdminClient, groupId: string): Promise<nu
  * True once the group is Stable with a member: its members hold their partitions and fetch from
  * here on. A contender's window opens at this moment (or at its first commit, if that is seen
  * first) rather than at its first commit alone: KafkaJS commits after a partition's whole fetch
- * (≈ 40,000 lz4-compressed orders) and Connect every flush interval, so a window opened at the
- * first commit missed up to a quarter of a 1M backlog and overstated their rate.
+ * (≈ 40,000 lz4-compressed orders per partition) and Connect every flush interval, so a window
+ * opened at the first commit missed up to ≈ 240,000 orders of the backlog and overstated their rate.
  */
 export function groupConsuming(admin: IAdminClient, groupId: string): Promise<boolean> {
   return new Promise((resolve, reject) =>
@@ -307,7 +307,7 @@ export const envList = (list = ''): Record<string, string> =>
  * The processor container's memory limit in the base manifests (deploy/k8s/base), in bytes: what
  * the processor gets as deployed. Node.js sizes V8's heap from the memory it is constrained to, so
  * the same build on a 24 GiB host without a limit runs a far larger young generation (128 MB
- * against ≈ 16 MB here) and a larger RSS than it does in its container.
+ * against 32 MB in the 1 GiB container, Node.js 24) and a larger RSS than it does in its container.
  */
 export function deployedProcessorMemory(): number {
   const docs = parseAllDocuments(readFileSync('deploy/k8s/base/processor-deployment.yaml', 'utf8')).map((d) => d.toJS() as Manifest);
