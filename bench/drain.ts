@@ -31,7 +31,7 @@ import { Readable } from 'node:stream';
 import { createAdmin } from '../src/kafka/clients.js';
 import { plan } from '../src/processor/plan.js';
 import { CONNECT_LABEL, drainWithConnect, restoreWorker } from './peers/connect-sink.js';
-import { quietCheck, committedTotal, groupConsuming, consumeAndDecode, cpuJiffies, cpuSeconds, deployedProcessorMemory, envList, freshSchema, inCgroup, mb, memoryCgroup, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
+import { quietCheck, committedTotal, windowOpens, consumeAndDecode, cpuJiffies, cpuSeconds, deployedProcessorMemory, envList, freshSchema, inCgroup, mb, memoryCgroup, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -163,7 +163,7 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
     // The window opens at the last sample before the group became Stable or the first commit (at
     // most 100 ms early): from there the contender fetches, however late it commits (groupConsuming).
     if (!firstAt) {
-      if (now > 0 || (await groupConsuming(admin, groupId).catch(() => false))) firstAt = before.at;
+      if (await windowOpens(admin, groupId, now)) firstAt = before.at;
       else before = { at: performance.now(), machine: cpuJiffies(), cpu: cpuSeconds(child.pid!), threads: threadCpu(child.pid!) };
       machineAtFirst = before.machine;
       cpuAtFirst = before.cpu;
@@ -356,10 +356,11 @@ for (const c of CONTENDERS) {
     .sort((x, y) => y[1] - x[1])
     .map(([n, us]) => `${n} ${us.toFixed(1)}`)
     .join(', ');
-  const mb = (pick: (m: Memory) => number | undefined) => (rs[0]!.memoryAtPeak && pick(rs[0]!.memoryAtPeak) !== undefined ? stats(rs.map((r) => (pick(r.memoryAtPeak!) ?? NaN) / 1048576)) : undefined);
-  const heap = mb((m) => m.heap);
-  const heapUsed = mb((m) => m.heapUsed);
-  const newSpace = mb((m) => m.newSpace);
+  // MB statistics of one memory figure at the RSS peak (not support's mb, which formats bytes).
+  const atPeak = (pick: (m: Memory) => number | undefined) => (rs[0]!.memoryAtPeak && pick(rs[0]!.memoryAtPeak) !== undefined ? stats(rs.map((r) => (pick(r.memoryAtPeak!) ?? NaN) / 1048576)) : undefined);
+  const heap = atPeak((m) => m.heap);
+  const heapUsed = atPeak((m) => m.heapUsed);
+  const newSpace = atPeak((m) => m.newSpace);
   summary[c] = { label: LABELS[c], heapAtPeakMB: heap, heapUsedAtPeakMB: heapUsed, newSpaceAtPeakMB: newSpace, perSecond: rate, cpuPerOrderUs: cpu, rssMB: rss, coreShare: core, machineCpu: machine, threadsUsPerMessage: split, checks: rs.map((r) => r.check), ok: rs.every((r) => r.ok) };
   rows.push(`| ${LABELS[c]} | ${fmt(rate)} | ${cpu ? fmt(cpu, 2) : '—'} | ${split || '—'} | ${rss ? fmt(rss, 0, ' MB') : '—'}${heap && !Number.isNaN(heap.median) ? ` (V8 heap ${heap.median.toFixed(0)} MB${heapUsed && !Number.isNaN(heapUsed.median) ? `, ${heapUsed.median.toFixed(0)} used, young ${newSpace?.median.toFixed(0)}` : ''})` : ''} | ${core ? fmt(core, 0, ' %') : '—'} / ${machine ? fmt(machine, 0, ' %') : '—'} | ${rs.every((r) => r.ok) ? '✓ ' : '✗ '}${rs[0]!.check} |`);
 }

@@ -186,7 +186,7 @@ export function committedTotal(admin: IAdminClient, groupId: string): Promise<nu
  * (≈ 40,000 lz4-compressed orders per partition) and Connect every flush interval, so a window
  * opened at the first commit missed up to ≈ 240,000 orders of the backlog and overstated their rate.
  */
-export function groupConsuming(admin: IAdminClient, groupId: string): Promise<boolean> {
+function groupConsuming(admin: IAdminClient, groupId: string): Promise<boolean> {
   return new Promise((resolve, reject) =>
     admin.describeGroups([groupId], { timeout: 5000 }, (err, result) => {
       if (err) return reject(err);
@@ -194,6 +194,11 @@ export function groupConsuming(admin: IAdminClient, groupId: string): Promise<bo
       resolve(group?.state === Kafka.ConsumerGroupStates.STABLE && group.members.length > 0);
     }),
   );
+}
+
+/** Whether a contender's measuring window opens now: it has committed, or its group is consuming. */
+export async function windowOpens(admin: IAdminClient, groupId: string, committed: number): Promise<boolean> {
+  return committed > 0 || (await groupConsuming(admin, groupId).catch(() => false));
 }
 
 /** Peak resident set size of a live process, in bytes (VmHWM). */

@@ -11,7 +11,7 @@
 //   BENCH_CONNECT_MAX_POLL_RECORDS  consumer.override.max.poll.records (default = the batch size)
 //   BENCH_CONNECT_TASKS             tasks.max (default the file's, 1)
 import type { IAdminClient } from '../../src/kafka/clients.js';
-import { committedTotal, groupConsuming, cpuJiffies, cpuSeconds, peakRss, type Backlog } from '../support.js';
+import { committedTotal, windowOpens, cpuJiffies, cpuSeconds, peakRss, type Backlog } from '../support.js';
 import { awaitRunning, deleteConnector, deployedConnector, putConnector, startWorker, stopWorker, workerPid, workerRunning } from '../../test/support/connect.js';
 
 const file = deployedConnector('orders-jdbc-sink.json');
@@ -70,7 +70,7 @@ export async function drainWithConnect(run: number, b: Backlog, admin: IAdminCli
     if (performance.now() > timeoutAt) throw new Error(`connect did not finish: ${done} of ${b.messages} committed`);
     const now = await committedTotal(admin, groupId).catch(() => done);
     if (!first) {
-      if (now > 0 || (await groupConsuming(admin, groupId).catch(() => false))) first = before;
+      if (await windowOpens(admin, groupId, now)) first = before;
       else before = { at: performance.now(), machine: cpuJiffies(), cpu: cpuSeconds(pid) };
     }
     if (now > done) lastAt = performance.now();

@@ -6,8 +6,9 @@
 // discards a paused partition's prefetched messages and, on resume, refetches from the last
 // message it handed us — the whole record batch that holds it (thousands of orders) — so nothing
 // is skipped or read twice, but the lane waits for that round trip. Resumed with a batch still in
-// hand, it applies that batch meanwhile; and pausing half as often halves the refetches.
-// Pure bookkeeping: the processor makes the pause and resume calls this returns.
+// hand, it applies that batch meanwhile; and pausing half as often halves the refetches. The fetch
+// loop consumes at all only while some lane lacks its next batch (hungry), so under a deep backlog
+// the lanes rarely reach the pause mark. Pure bookkeeping: the processor makes the pause and resume calls this returns.
 import type { PartitionRef } from './rebalances.js';
 
 export class Backpressure {
@@ -52,6 +53,11 @@ export class Backpressure {
     return this.count[lane]! <= this.maxMessages && this.bytes[lane]! <= this.maxBytes;
   }
 
+  /** Holds less than one batch: its next batch is not in hand yet. */
+  private short(lane: number): boolean {
+    return this.count[lane]! < this.maxMessages && this.bytes[lane]! < this.maxBytes;
+  }
+
   /** Of the partitions owned, those to pause now: the ones of lanes that just became full. */
   toPause<P extends PartitionRef>(owned: readonly P[]): P[] {
     const lanes: number[] = [];
@@ -89,9 +95,6 @@ export class Backpressure {
    */
   hungry(owned: readonly PartitionRef[]): boolean {
     if (owned.length === 0) return true;
-    return owned.some((p) => {
-      const lane = this.laneOf(p.partition);
-      return this.count[lane]! < this.maxMessages && this.bytes[lane]! < this.maxBytes;
-    });
+    return owned.some((p) => this.short(this.laneOf(p.partition)));
   }
 }

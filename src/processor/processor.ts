@@ -8,8 +8,8 @@
 // acknowledged, so a crash anywhere replays — and replays change nothing, because the apply step
 // recognises event ids already stored. Memory is bounded: the loop consumes only while a lane
 // lacks its next batch, and a lane that holds two batches besides the one it applies has its
-// partitions paused until it is down to one (backpressure.ts) while the other lanes are fed. A revoked partition's messages are dropped, and
-// the revocation waits for the consume call in flight (rebalances.ts), so nothing is committed
+// partitions paused until it is down to one (backpressure.ts) while the other lanes are fed. A
+// revoked partition's messages are dropped, and the revocation waits for the consume call in flight (rebalances.ts), so nothing is committed
 // past a message this replica dropped. What to do with the messages is the topology's (topology.ts,
 // plan.ts); this file only moves them.
 import type { Config } from '../config/index.js';
