@@ -5,14 +5,16 @@
 // server runs on this machine) per order, and WAL bytes per order, so a change to the SQL can be
 // judged where it costs: in the database.
 //
-//   node --import tsx bench/apply.ts [--batches 40] [--size 2500] [--products 1000] [--lanes 3] [--runs 3] [--duplicates 0.01] [--explain]
+//   node --import tsx bench/apply.ts [--batches 40] [--size 2500] [--products 1000] [--lanes 3] [--runs 3] [--duplicates 0.01] [--ids v4|v7] [--explain]
 //
 // --duplicates: the share of events that repeat a recent one of their lane, as bench:drain's backlog.
+// --ids: random orderIds (v4, as an Idempotency-Key client's), or time-ordered (v7, as the api makes them without a key).
 //
 // --explain logs one batch's plan with EXPLAIN (ANALYZE, BUFFERS, WAL) via auto_explain into the
 // server log (the stack's postgres.log).
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     explain: { type: 'boolean', default: false },
     duplicates: { type: 'string', default: '0.01' },
+    ids: { type: 'string', default: 'v4' },
   },
 });
 loadStackEnv();
@@ -40,6 +43,8 @@ const size = Number(values.size);
 const productCount = Number(values.products);
 const lanes = Number(values.lanes);
 const duplicates = Number(values.duplicates);
+if (values.ids !== 'v4' && values.ids !== 'v7') throw new Error('--ids: v4 or v7');
+const newId = values.ids === 'v7' ? uuidv7 : randomUUID;
 const products = Array.from({ length: productCount }, (_, i) => `P-${String(i).padStart(4, '0')}`);
 
 // The events each lane sent last, across its batches: what a duplicate repeats.
@@ -57,7 +62,7 @@ function makeBatch(lane: number, n: number): BatchEvent[] {
     if (sent.length && Math.random() < duplicates) return { ...sent[Math.max(0, sent.length - 1 - Math.floor(Math.random() * 170))]!, offset: n * size + i };
     const productId = mine[(i * 7 + n) % mine.length]!;
     const qty = 1 + (i % 5);
-    const event = { type: 'OrderCreated', event: { orderId: randomUUID(), userId: `user-${(n * size + i) % 5000}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: now }, partition: lane, offset: n * size + i } as BatchEvent;
+    const event = { type: 'OrderCreated', event: { orderId: newId(), userId: `user-${(n * size + i) % 5000}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: now }, partition: lane, offset: n * size + i } as BatchEvent;
     sent.push(event);
     if (sent.length > 1000) sent.splice(0, 500);
     return event;
@@ -160,7 +165,7 @@ for (let run = 1; run <= Number(values.runs); run++) {
   await copyPool.end();
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`\n${batches} batches of ${size} orders (${duplicates * 100} % repeats), ${lanes} lanes, ${productCount} products, ${results.length} round(s), median (min–max)\n`);
+console.log(`\n${batches} batches of ${size} orders (${duplicates * 100} % repeats), ${lanes} lanes, ${productCount} products, ${values.ids} ids, ${results.length} round(s), median (min–max)\n`);
 console.log('| contender | orders/s | PostgreSQL CPU µs per order | WAL bytes per order |\n|---|---|---|---|');
 for (let i = 0; i < results[0]!.length; i++) {
   const col = (pick: (f: Figure) => number) => { const xs = results.map((r) => pick(r[i]!)); return `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})`; };

@@ -16,7 +16,7 @@
 //
 //   npm run bench:drain -- [--orders 1000000] [--products 1000] [--partitions 6] [--runs 3]
 //                          [--only processor,mixed,kafkajs,copy,kafka,connect] [--json file] [--label text]
-//                          [--memory-limit MiB (0: none)]
+//                          [--memory-limit MiB (0: none)] [--compression lz4|none] [--ids v4|v7]
 // Processor settings reach the child through the environment (PROCESSOR_BATCH_MAX_MESSAGES,
 // PROCESSOR_APPLY_CONCURRENCY, …); BENCH_NODE_ARGS adds node flags (e.g. --cpu-prof) to it.
 import { parseArgs } from 'node:util';
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     json: { type: 'string', default: 'bench/results/drain.json' },
     label: { type: 'string', default: '' },
     compression: { type: 'string', default: 'lz4' },
+    ids: { type: 'string', default: 'v4' },
     // MiB; default: the processor container's limit in deploy/k8s/base; 0 runs without a limit.
     'memory-limit': { type: 'string' },
   },
@@ -70,7 +71,8 @@ const memoryLimit = values['memory-limit'] !== undefined ? Number(values['memory
 const cgroupProcs = memoryLimit > 0 ? memoryCgroup('order-stream-bench', memoryLimit) : undefined;
 const memoryNote = memoryLimit > 0 ? (cgroupProcs ? `children in a ${mb(memoryLimit)} memory cgroup (the processor container's limit)` : `no memory cgroup (cgroups not writable here): RSS as on an unlimited host`) : 'children without a memory limit';
 if (values.compression !== 'lz4' && values.compression !== 'none') throw new Error('--compression: lz4 or none');
-const shape = { compression: values.compression as 'lz4' | 'none', orders, products: Number(values.products), partitions: Number(values.partitions), duplicateRate: 0.01, stockCoverage: 0.9, loadCatalog: false };
+if (values.ids !== 'v4' && values.ids !== 'v7') throw new Error('--ids: v4 or v7');
+const shape = { compression: values.compression as 'lz4' | 'none', ids: values.ids as 'v4' | 'v7', orders, products: Number(values.products), partitions: Number(values.partitions), duplicateRate: 0.01, stockCoverage: 0.9, loadCatalog: false };
 
 const LABELS: Record<Contender, string> = {
   processor: '**order-stream processor** (native client, this project)',
@@ -383,7 +385,7 @@ summary.targets = Object.fromEntries(targets.map(([name, s, met, goal]) => [name
 
 const b = backlog ?? mixed!;
 const settings = Object.entries(process.env).filter(([k]) => k.startsWith('PROCESSOR_') || k === 'NODE_OPTIONS').map(([k, v]) => `${k}=${v}`);
-const header = `Backlog: ${b.messages} messages (${orders} events + ~1 % duplicates) per backlog, ${b.products.length} products, ${values.partitions} partitions, stock for 90 % of demand, ${values.compression} compression; ${runs} round(s), median (min–max). Processor settings: ${settings.join(' ') || 'defaults'}${nodeArgs.length ? `; node ${nodeArgs.join(' ')}` : ''}; ${memoryNote}.`;
+const header = `Backlog: ${b.messages} messages (${orders} events + ~1 % duplicates) per backlog, ${b.products.length} products, ${values.partitions} partitions, stock for 90 % of demand, ${values.compression} compression, ${values.ids === 'v7' ? "time-ordered (v7)" : "random (v4)"} ids; ${runs} round(s), median (min–max). Processor settings: ${settings.join(' ') || 'defaults'}${nodeArgs.length ? `; node ${nodeArgs.join(' ')}` : ''}; ${memoryNote}.`;
 console.log(`
 ${header}
 

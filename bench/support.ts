@@ -3,6 +3,7 @@
 import './stack.js';
 import Kafka from '@confluentinc/kafka-javascript';
 import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { loadavg } from 'node:os';
@@ -39,6 +40,11 @@ export interface BacklogOptions {
   orders: number;
   /** How the producer compresses the backlog: lz4 as the api deploys it (default), or none. */
   compression?: 'lz4' | 'none';
+  /**
+   * The event ids: v4 (random, default) as an Idempotency-Key client's name-based ids are, or v7
+   * (time-ordered) as the api makes them for a POST without a key (src/api/orders.ts).
+   */
+  ids?: 'v4' | 'v7';
   products: number;
   partitions: number;
   /** Share of events sent a second time (retries, redelivery). */
@@ -99,6 +105,7 @@ export async function produceBacklog(options: BacklogOptions, log: (line: string
   const stock = Math.round((creates / options.products) * meanQty * options.stockCoverage);
   if (options.loadCatalog !== false) await loadCatalog(pool, products, stock);
   const kept: OrderCreated[] = [];
+  const newId = options.ids === 'v7' ? uuidv7 : randomUUID;
   const counts = { created: 0, cancelled: 0, restocked: 0 };
 
   const producer = await createProducer({ brokers: config.kafka.brokers, clientId: 'bench-backlog' }, { 'linger.ms': 20, 'batch.size': 1_000_000,
@@ -122,12 +129,12 @@ export async function produceBacklog(options: BacklogOptions, log: (line: string
     let e: OrderEvent;
     if (r < mix && recentOrders.length) {
       const o = recentOrders[Math.floor(Math.random() * recentOrders.length)]!;
-      e = { type: 'OrderCancelled', event: { cancellationId: randomUUID(), orderId: o.orderId, userId: o.userId, productId: o.productId, cancelledAt: Date.now() } };
+      e = { type: 'OrderCancelled', event: { cancellationId: newId(), orderId: o.orderId, userId: o.userId, productId: o.productId, cancelledAt: Date.now() } };
     } else if (r < 2 * mix) {
-      e = { type: 'StockAdded', event: { restockId: randomUUID(), productId, add: 1 + Math.floor(Math.random() * 2 * meanQty * 5), addedAt: Date.now() } };
+      e = { type: 'StockAdded', event: { restockId: newId(), productId, add: 1 + Math.floor(Math.random() * 2 * meanQty * 5), addedAt: Date.now() } };
     } else {
       const qty = 1 + Math.floor(Math.random() * (2 * meanQty - 1));
-      const order: OrderCreated = { orderId: randomUUID(), userId: `${tag}-u${i % 5000}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: Date.now() };
+      const order: OrderCreated = { orderId: newId(), userId: `${tag}-u${i % 5000}`, productId, qty, unitPrice: 100, totalPrice: qty * 100, createdAt: Date.now() };
       e = { type: 'OrderCreated', event: order };
       uniqueOrders++;
       recentOrders.push(order);
