@@ -304,16 +304,27 @@ const record = (r: Result) => {
   results.push(r);
   log(`  run ${r.run} ${r.contender}: ${Math.round(r.perSecond)} msg/s${r.cpuPerOrderUs !== undefined ? `, ${r.cpuPerOrderUs} µs CPU/msg, RSS ${mb(r.rss!)}` : ''}${r.batches ? `, ${r.batches.count} batches of ${r.batches.meanMessages} messages, ${r.batches.meanApplyMs} ms each` : ''} — ${r.check}`);
 };
+const drains: [Contender, (run: number) => Promise<Result>][] = [
+  ['processor', (run) => drainWithChild('processor', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor'])],
+  ['baseline', (run) => drainWithChild('baseline', run, backlog!, [...nodeArgs, BASELINE!, 'processor'], BASELINE_ENV, BASELINE_NODE)],
+  ['variant', (run) => drainWithChild('variant', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor'], VARIANT_ENV)],
+  ['kafkajs', (run) => drainWithChild('kafkajs', run, backlog!, ['--import', 'tsx', 'bench/peers/kafkajs-processor.ts'])],
+  ['mixed', (run) => drainWithChild('mixed', run, mixed!, [...nodeArgs, 'dist/main.js', 'processor'])],
+  ['copy', (run) => copyBaseline(run, backlog!)],
+  ['kafka', (run) => kafkaBaseline(run, backlog!)],
+  ['connect', (run) => drainWithConnect(run, backlog!, admin)],
+];
+const chosen = drains.filter(([contender]) => only.has(contender));
 for (let run = 1; run <= runs; run++) {
   await quietCheck(log, `round ${run}`);
-  if (only.has('processor')) record(await drainWithChild('processor', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor']));
-  if (only.has('baseline')) record(await drainWithChild('baseline', run, backlog!, [...nodeArgs, BASELINE!, 'processor'], BASELINE_ENV, BASELINE_NODE));
-  if (only.has('variant')) record(await drainWithChild('variant', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor'], VARIANT_ENV));
-  if (only.has('kafkajs')) record(await drainWithChild('kafkajs', run, backlog!, ['--import', 'tsx', 'bench/peers/kafkajs-processor.ts']));
-  if (only.has('mixed')) record(await drainWithChild('mixed', run, mixed!, [...nodeArgs, 'dist/main.js', 'processor']));
-  if (only.has('copy')) record(await copyBaseline(run, backlog!));
-  if (only.has('kafka')) record(await kafkaBaseline(run, backlog!));
-  if (only.has('connect')) record(await drainWithConnect(run, backlog!, admin));
+  // Each round starts one place further down the list, so no contender always follows the same
+  // one; and each starts from a checkpointed database, so none pays for the writes of the one
+  // before it (its dirty buffers, the checkpoint they trigger and the full-page images after it).
+  for (let i = 0; i < chosen.length; i++) {
+    const [contender, drain] = chosen[(i + run - 1) % chosen.length]!;
+    if (contender !== 'kafka') await (backlog ?? mixed)!.pool.query('CHECKPOINT');
+    record(await drain(run));
+  }
 }
 if (only.has('connect')) await restoreWorker();
 await backlog?.pool.end();
@@ -385,7 +396,7 @@ summary.targets = Object.fromEntries(targets.map(([name, s, met, goal]) => [name
 
 const b = backlog ?? mixed!;
 const settings = Object.entries(process.env).filter(([k]) => k.startsWith('PROCESSOR_') || k === 'NODE_OPTIONS').map(([k, v]) => `${k}=${v}`);
-const header = `Backlog: ${b.messages} messages (${orders} events + ~1 % duplicates) per backlog, ${b.products.length} products, ${values.partitions} partitions, stock for 90 % of demand, ${values.compression} compression, ${values.ids === 'v7' ? "time-ordered (v7)" : "random (v4)"} ids; ${runs} round(s), median (min–max). Processor settings: ${settings.join(' ') || 'defaults'}${nodeArgs.length ? `; node ${nodeArgs.join(' ')}` : ''}; ${memoryNote}.`;
+const header = `Backlog: ${b.messages} messages (${orders} events + ~1 % duplicates) per backlog, ${b.products.length} products, ${values.partitions} partitions, stock for 90 % of demand, ${values.compression} compression, ${values.ids === 'v7' ? "time-ordered (v7)" : "random (v4)"} ids; ${runs} round(s), median (min–max), contenders in an order rotated each round, each after a CHECKPOINT. Processor settings: ${settings.join(' ') || 'defaults'}${nodeArgs.length ? `; node ${nodeArgs.join(' ')}` : ''}; ${memoryNote}.`;
 console.log(`
 ${header}
 
