@@ -43,4 +43,23 @@ describe('native consume(n), patched (real Kafka)', () => {
     expect(got[1]!.value!.equals(sent[1]!.value)).to.equal(true);
     expect(got[0]!.key!.toString()).to.equal(sent[0]!.key);
   });
+
+  it('hands out a missing key as null, and the numbers of each message as upstream does', async () => {
+    const topic = bed.config.kafka.ordersTopic;
+    const before = Date.now();
+    await bed.delivery.send({ topic, partition: 0, key: null, value: Buffer.from('no key') });
+    const reader = await createConsumer({ brokers: bed.config.kafka.brokers, security: bed.config.kafka.security, groupId: `${bed.tag}-patch-nulls` });
+    try {
+      const got = await consumeExactly(reader, topic, 1, 51);
+      const last = got[50]!;
+      expect(last.key).to.equal(null);
+      expect(last.value!.toString()).to.equal('no key');
+      expect(last).to.include({ topic, partition: 0, offset: 50, size: 6 });
+      expect(last.timestamp).to.be.within(before - 1000, Date.now() + 1000);
+      expect(Object.keys(last)).to.deep.equal(['value', 'size', 'key', 'topic', 'offset', 'partition', 'timestamp', 'leaderEpoch']);
+      expect(got.map((m) => m.offset)).to.deep.equal(Array.from({ length: 51 }, (_, i) => i));
+    } finally {
+      await disconnect(reader);
+    }
+  });
 });
