@@ -13,8 +13,6 @@
 // --explain logs one batch's plan with EXPLAIN (ANALYZE, BUFFERS, WAL) via auto_explain into the
 // server log (the stack's postgres.log).
 import { parseArgs } from 'node:util';
-import { randomUUID } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -23,7 +21,7 @@ import { migrate } from '../src/db/migrate.js';
 import { applyBatch } from '../src/processor/apply.js';
 import type { BatchEvent } from '../src/processor/plan.js';
 import { loadStackEnv } from './stack.js';
-import { cpuSeconds, loadCatalog } from './support.js';
+import { cpuSeconds, idGenerator, loadCatalog } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,8 +41,7 @@ const size = Number(values.size);
 const productCount = Number(values.products);
 const lanes = Number(values.lanes);
 const duplicates = Number(values.duplicates);
-if (values.ids !== 'v4' && values.ids !== 'v7') throw new Error('--ids: v4 or v7');
-const newId = values.ids === 'v7' ? uuidv7 : randomUUID;
+const newId = idGenerator(values.ids);
 const products = Array.from({ length: productCount }, (_, i) => `P-${String(i).padStart(4, '0')}`);
 
 // The events each lane sent last, across its batches: what a duplicate repeats.

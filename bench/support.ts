@@ -62,6 +62,16 @@ export interface BacklogOptions {
   mixShare?: number;
 }
 
+/**
+ * The event ids a benchmark's `--ids` names: v4 (random, as an Idempotency-Key client's name-based
+ * ids are) or v7 (time-ordered, as the api makes them without a key, src/api/orders.ts).
+ */
+export function idGenerator(ids = 'v4'): () => string {
+  if (ids === 'v4') return randomUUID;
+  if (ids === 'v7') return () => uuidv7();
+  throw new Error(`--ids: v4 or v7 (got ${ids})`);
+}
+
 export function benchConfig(tag: string, partitions: number): Config {
   return loadConfig({
     NODE_ENV: 'production',
@@ -105,7 +115,7 @@ export async function produceBacklog(options: BacklogOptions, log: (line: string
   const stock = Math.round((creates / options.products) * meanQty * options.stockCoverage);
   if (options.loadCatalog !== false) await loadCatalog(pool, products, stock);
   const kept: OrderCreated[] = [];
-  const newId = options.ids === 'v7' ? uuidv7 : randomUUID;
+  const newId = idGenerator(options.ids);
   const counts = { created: 0, cancelled: 0, restocked: 0 };
 
   const producer = await createProducer({ brokers: config.kafka.brokers, clientId: 'bench-backlog' }, { 'linger.ms': 20, 'batch.size': 1_000_000,

@@ -8,7 +8,8 @@
 // is skipped or read twice, but the lane waits for that round trip. Resumed with a batch still in
 // hand, it applies that batch meanwhile; and pausing half as often halves the refetches. The fetch
 // loop consumes at all only while some lane lacks its next batch (hungry), so under a deep backlog
-// the lanes rarely reach the pause mark. Pure bookkeeping: the processor makes the pause and resume calls this returns.
+// the lanes rarely reach the pause mark. Pure bookkeeping: the processor makes the pause and
+// resume calls this returns.
 import type { PartitionRef } from './rebalances.js';
 
 export class Backpressure {

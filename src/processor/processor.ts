@@ -9,9 +9,9 @@
 // recognises event ids already stored. Memory is bounded: the loop consumes only while a lane
 // lacks its next batch, and a lane that holds two batches besides the one it applies has its
 // partitions paused until it is down to one (backpressure.ts) while the other lanes are fed. A
-// revoked partition's messages are dropped, and the revocation waits for the consume call in flight (rebalances.ts), so nothing is committed
-// past a message this replica dropped. What to do with the messages is the topology's (topology.ts,
-// plan.ts); this file only moves them.
+// revoked partition's messages are dropped, and the revocation waits for the consume call in
+// flight (rebalances.ts), so nothing is committed past a message this replica dropped. What to do
+// with the messages is the topology's (topology.ts, plan.ts); this file only moves them.
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { Pool } from '../db/pool.js';
