@@ -12,7 +12,8 @@
 //   BENCH_CONNECT_TASKS             tasks.max (default the file's, 1)
 import type { IAdminClient } from '../../src/kafka/clients.js';
 import { committedTotal, windowOpens, cpuJiffies, cpuSeconds, peakRss, type Backlog } from '../support.js';
-import { awaitRunning, deleteConnector, deployedConnector, putConnector, startWorker, stopWorker, workerPid, workerRunning } from '../../test/support/connect.js';
+import { awaitRunning, connectorStatus, deleteConnector, deployedConnector, putConnector, startWorker, stopWorker, workerPid, workerRunning } from '../../test/support/connect.js';
+import { eventually } from '../../test/support/eventually.js';
 
 const file = deployedConnector('orders-jdbc-sink.json');
 const batchSize = process.env.BENCH_CONNECT_BATCH_SIZE ?? file.config['batch.size']!;
@@ -82,6 +83,9 @@ export async function drainWithConnect(run: number, b: Backlog, admin: IAdminCli
   const machine = cpuJiffies();
   const rss = peakRss(pid);
   await deleteConnector(name);
+  // Stopped too soon after the DELETE, the worker came back with the connector still configured,
+  // and its idle task ran beside the next contenders.
+  await eventually(`connector ${name} deleted`, () => connectorStatus(name).catch(() => undefined), (s) => s === undefined, 60_000, 250);
   await stopWorker();
   const { rows: [counts] } = await b.pool.query<{ rows: number; orders: number }>(`SELECT count(*)::int AS rows, count(DISTINCT order_id)::int AS orders FROM ${table}`);
   await b.pool.query(`DROP TABLE ${table}`);
