@@ -31,7 +31,7 @@ import { Readable } from 'node:stream';
 import { createAdmin } from '../src/kafka/clients.js';
 import { plan } from '../src/processor/plan.js';
 import { CONNECT_LABEL, drainWithConnect, restoreWorker } from './peers/connect-sink.js';
-import { quietCheck, committedTotal, windowOpens, consumeAndDecode, cpuJiffies, cpuSeconds, deployedProcessorMemory, envList, freshSchema, inCgroup, mb, memoryCgroup, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
+import { quietCheck, idGenerator, committedTotal, windowOpens, consumeAndDecode, cpuJiffies, cpuSeconds, deployedProcessorMemory, envList, freshSchema, inCgroup, mb, memoryCgroup, peakRss, produceBacklog, threadCpu, type Backlog } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +71,7 @@ const memoryLimit = values['memory-limit'] !== undefined ? Number(values['memory
 const cgroupProcs = memoryLimit > 0 ? memoryCgroup('order-stream-bench', memoryLimit) : undefined;
 const memoryNote = memoryLimit > 0 ? (cgroupProcs ? `children in a ${mb(memoryLimit)} memory cgroup (the processor container's limit)` : `no memory cgroup (cgroups not writable here): RSS as on an unlimited host`) : 'children without a memory limit';
 if (values.compression !== 'lz4' && values.compression !== 'none') throw new Error('--compression: lz4 or none');
-if (values.ids !== 'v4' && values.ids !== 'v7') throw new Error('--ids: v4 or v7');
+idGenerator(values.ids); // fails now on an unknown --ids, not after the first backlog
 const shape = { compression: values.compression as 'lz4' | 'none', ids: values.ids as 'v4' | 'v7', orders, products: Number(values.products), partitions: Number(values.partitions), duplicateRate: 0.01, stockCoverage: 0.9, loadCatalog: false };
 
 const LABELS: Record<Contender, string> = {
