@@ -60,7 +60,9 @@ const BASELINE = process.env.BENCH_BASELINE ?? (process.env.BENCH_BASELINE_ENV ?
 const BASELINE_NODE = process.env.BENCH_BASELINE_NODE ?? process.execPath;
 // BENCH_VARIANT_ENV ("NAME=value …"): this build with other settings, as one more contender.
 const VARIANT_ENV = envList(process.env.BENCH_VARIANT_ENV);
-const only = new Set((values.only ?? CONTENDERS.filter((c) => (c !== 'baseline' || BASELINE) && (c !== 'connect' || process.env.CONNECT_URL) && (c !== 'variant' || process.env.BENCH_VARIANT_ENV)).join(',')).split(',').map((s) => s.trim()) as Contender[]);
+// BENCH_VARIANT_NODE_ARGS ("--flag …"): node flags for the variant only (V8 flags NODE_OPTIONS refuses).
+const VARIANT_NODE_ARGS = (process.env.BENCH_VARIANT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const only = new Set((values.only ?? CONTENDERS.filter((c) => (c !== 'baseline' || BASELINE) && (c !== 'connect' || process.env.CONNECT_URL) && (c !== 'variant' || process.env.BENCH_VARIANT_ENV || VARIANT_NODE_ARGS.length)).join(',')).split(',').map((s) => s.trim()) as Contender[]);
 for (const name of only) if (!CONTENDERS.includes(name)) throw new Error(`--only: unknown contender ${name} (one of ${CONTENDERS.join(', ')})`);
 const runs = Number(values.runs);
 const orders = Number(values.orders);
@@ -81,7 +83,7 @@ const LABELS: Record<Contender, string> = {
   copy: 'PostgreSQL COPY of the same rows + stock update (database limit)',
   kafka: 'native client consume + Avro decode, no database (Kafka limit)',
   connect: CONNECT_LABEL,
-  variant: `order-stream processor with ${process.env.BENCH_VARIANT_ENV}`,
+  variant: `order-stream processor with ${[process.env.BENCH_VARIANT_ENV, ...VARIANT_NODE_ARGS].filter(Boolean).join(' ')}`,
   baseline: `order-stream processor, baseline (${BASELINE}${process.env.BENCH_BASELINE_NODE ? ` on ${process.env.BENCH_BASELINE_NODE}` : ''}${process.env.BENCH_BASELINE_ENV ? ` with ${process.env.BENCH_BASELINE_ENV}` : ''})`,
 };
 
@@ -307,7 +309,7 @@ const record = (r: Result) => {
 const drains: [Contender, (run: number) => Promise<Result>][] = [
   ['processor', (run) => drainWithChild('processor', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor'])],
   ['baseline', (run) => drainWithChild('baseline', run, backlog!, [...nodeArgs, BASELINE!, 'processor'], BASELINE_ENV, BASELINE_NODE)],
-  ['variant', (run) => drainWithChild('variant', run, backlog!, [...nodeArgs, 'dist/main.js', 'processor'], VARIANT_ENV)],
+  ['variant', (run) => drainWithChild('variant', run, backlog!, [...nodeArgs, ...VARIANT_NODE_ARGS, 'dist/main.js', 'processor'], VARIANT_ENV)],
   ['kafkajs', (run) => drainWithChild('kafkajs', run, backlog!, ['--import', 'tsx', 'bench/peers/kafkajs-processor.ts'])],
   ['mixed', (run) => drainWithChild('mixed', run, mixed!, [...nodeArgs, 'dist/main.js', 'processor'])],
   ['copy', (run) => copyBaseline(run, backlog!)],

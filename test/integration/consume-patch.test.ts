@@ -2,6 +2,7 @@
 // "Dependencies and why"): the values and keys of one call share one ArrayBuffer, the messages
 // carry the same properties in the same order as upstream, and their bytes are each message's own.
 import { expect } from 'chai';
+import { setFlagsFromString } from 'node:v8';
 import { consumeExactly } from '../support/consume.js';
 import { testBed, type TestBed } from '../support/fixtures.js';
 import { createConsumer, disconnect, type KafkaConsumer } from '../../src/kafka/clients.js';
@@ -58,6 +59,13 @@ describe('native consume(n), patched (real Kafka)', () => {
       expect(last.timestamp).to.be.within(before - 1000, Date.now() + 1000);
       expect(Object.keys(last)).to.deep.equal(['value', 'size', 'key', 'topic', 'offset', 'partition', 'timestamp', 'leaderEpoch']);
       expect(got.map((m) => m.offset)).to.deep.equal(Array.from({ length: 51 }, (_, i) => i));
+      // Small integers, not boxed doubles, as upstream makes them: a double in a field boxes it
+      // in every message and in every object it is copied into (the processor's lanes).
+      setFlagsFromString('--allow-natives-syntax');
+      const isSmi = new Function('n', 'return %IsSmi(n)') as (n: unknown) => boolean;
+      for (const field of ['offset', 'partition', 'size', 'leaderEpoch'] as const) {
+        expect(got.every((m) => isSmi(m[field])), `${field} of every message a small integer`).to.equal(true);
+      }
     } finally {
       await disconnect(reader);
     }

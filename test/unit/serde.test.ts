@@ -43,4 +43,20 @@ describe('order serde (offline)', () => {
     message[5] = 6; // branch 3: there are three
     expect(() => s.decode(message)).to.throw(AvroDecodeError);
   });
+
+  it('shares product ids between events without changing any, past the bound on how many it keeps', () => {
+    const s = serde();
+    // 70,000 distinct ids overflow the 65,536 kept (the map starts over); each id is decoded
+    // twice, before and after, and every event keeps its own product.
+    const ids = Array.from({ length: 70_000 }, (_, i) => `P${i}`);
+    const order = (productId: string): OrderEvent => ({ type: 'OrderCreated', event: { ...events[0]!.event, productId } as never });
+    for (const pass of [1, 2]) {
+      for (const id of ids) {
+        const decoded = s.decode(s.encode(order(id)));
+        if (decoded.event.productId !== id) expect.fail(`pass ${pass}: ${id} decoded as ${decoded.event.productId}`);
+      }
+    }
+    const restock = s.decode(s.encode(events[2]!));
+    expect(restock.event.productId).to.equal('P1');
+  });
 });
