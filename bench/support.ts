@@ -339,6 +339,22 @@ export function deployedProcessorMemory(): number {
   if (!match) throw new Error(`deploy/k8s/base/processor-deployment.yaml: processor memory limit "${limit}" is not <n>Mi or <n>Gi`);
   return Number(match[1]) * (match[2] === 'Gi' ? 1 << 30 : 1 << 20);
 }
+/**
+ * The runtime's own settings the image sets for both roles (deploy/Dockerfile, its last stage's
+ * `ENV` lines: glibc's MALLOC_* and NODE_OPTIONS), so the benchmarks run their children as the
+ * image runs them. The application's settings are not taken from there.
+ */
+export function imageRuntimeEnv(): Record<string, string> {
+  const text = readFileSync('deploy/Dockerfile', 'utf8');
+  const runtime = text.slice(text.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const [, list] of runtime.matchAll(/^ENV\s+(.+)$/gm)) {
+    for (const [, name, value] of list!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)) {
+      if (/^MALLOC_|^NODE_OPTIONS$/.test(name!)) env[name!] = value!.replace(/^"|"$/g, '');
+    }
+  }
+  return env;
+}
 type Manifest = { spec?: { template?: { spec?: { containers?: Array<{ name: string; resources?: { limits?: { memory?: string } } }> } } } } | null;
 
 /**

@@ -10,6 +10,7 @@
 // ./observers.ts.
 import client from 'prom-client';
 import { OUTCOMES, OUTCOMES_OF } from '../domain/verdict.js';
+import { BatchHistogram } from './batch-histogram.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -122,12 +123,13 @@ export function createMetrics(roles: readonly string[]) {
     producerErrors: new client.Counter({ name: 'orderstream_producer_errors_total', help: 'Messages Kafka did not acknowledge', registers }),
 
     // processor
-    verdictLatency: new client.Histogram({
-      name: 'orderstream_order_verdict_latency_seconds',
-      help: "Seconds from an order's creation by the api (its createdAt) to its verdict committed by the processor; duplicates excluded",
-      buckets: VERDICT_SECONDS,
+    // One value per order: observed a batch at a time (batch-histogram.ts).
+    verdictLatency: new BatchHistogram(
+      'orderstream_order_verdict_latency_seconds',
+      "Seconds from an order's creation by the api (its createdAt) to its verdict committed by the processor; duplicates excluded",
+      VERDICT_SECONDS,
       registers,
-    }),
+    ),
     batchMessages: new client.Histogram({
       name: 'orderstream_processor_batch_messages',
       help: 'Messages per applied batch',

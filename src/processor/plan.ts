@@ -80,10 +80,11 @@ export interface Plan {
 export function plan(batch: readonly BatchEvent[], state: State): Plan {
   const left = new Map<string, number>();
   for (const [id, product] of state.catalog) left.set(id, product.stock);
-  const seen = new Set<string>();
   // Orders this batch creates, by id: the row itself is what a later cancellation reads and changes
-  // (no second object per order); inView holds the stored orders a cancellation touched.
+  // (no second object per order), and a second creation of the id is a duplicate; inView holds the
+  // stored orders a cancellation touched.
   const rows = new Map<string, OrderRow>();
+  const restocksSeen = new Set<string>();
   // Stored orders this batch cancelled, as they are now.
   const inView = new Map<string, StoredOrder>();
   const result: Plan = { verdicts: [], orderRows: [], cancelRows: [], restockRows: [], stockChange: new Map() };
@@ -110,8 +111,7 @@ export function plan(batch: readonly BatchEvent[], state: State): Plan {
 
   function create(order: OrderCreated, source: Source): void {
     const id = order.orderId;
-    if (state.stored.has(id) || state.orders.has(id) || seen.has(id)) return void result.verdicts.push({ id, outcome: 'DUPLICATE' });
-    seen.add(id);
+    if (state.stored.has(id) || state.orders.has(id) || rows.has(id)) return void result.verdicts.push({ id, outcome: 'DUPLICATE' });
     const product = state.catalog.get(order.productId);
     // Explicit objects rather than spreads: this runs for every order, and allocation showed in profiles.
     let reason: RejectReason | null = null;
@@ -154,8 +154,8 @@ export function plan(batch: readonly BatchEvent[], state: State): Plan {
 
   function restock(s: StockAdded, source: Source): void {
     const id = s.restockId;
-    if (state.stored.has(id) || seen.has(id)) return void result.verdicts.push({ id, outcome: 'DUPLICATE' });
-    seen.add(id);
+    if (state.stored.has(id) || restocksSeen.has(id)) return void result.verdicts.push({ id, outcome: 'DUPLICATE' });
+    restocksSeen.add(id);
     const exists = state.catalog.has(s.productId);
     result.restockRows.push({ restock: s, partition: source.partition, offset: source.offset, status: exists ? 'STOCKED' : 'REFUSED' });
     if (!exists) return void result.verdicts.push({ id, outcome: 'REFUSED', reason: 'UNKNOWN_PRODUCT' });
