@@ -19,8 +19,8 @@ export const ORDER_CREATED_SCHEMA = schemaText('order-created.avsc');
 export const ORDER_EVENTS_SCHEMA = schemaText('order-events.avsc');
 
 const NAMESPACE = 'orderstream.orders.';
-/** Most product ids decode() keeps to share (a catalog larger than this only shares less). */
-const SHARED_PRODUCT_IDS = 65_536;
+/** Most ids decode() keeps to share (see withSharedIds). */
+const SHARED_IDS = 65_536;
 
 /** Subject naming of the Confluent TopicNameStrategy. */
 export const valueSubject = (topic: string) => `${topic}-value`;
@@ -49,8 +49,8 @@ export class OrderSerde {
   private readonly branches: ReadonlyArray<{ type: EventType; record: avro.Type }>;
   /** Writer schema ids whose schema is exactly ours (besides the registered one). */
   private readonly sameAsOurs = new Set<number>();
-  /** Each product id decoded, once: see withSharedProductId(). */
-  private readonly productIds = new Map<string, string>();
+  /** Each product and user id decoded, once: see withSharedIds(). */
+  private readonly ids = new Map<string, string>();
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -130,7 +130,7 @@ export class OrderSerde {
           throw new AvroDecodeError(`not a record of schema ${id}: ${(err as Error).message}`);
         }
         if (decoded.offset < 0) throw new AvroDecodeError(`not a record of schema ${id}: truncated buffer`);
-        return this.withSharedProductId({ type: branch.type, event: decoded.value } as OrderEvent);
+        return this.withSharedIds({ type: branch.type, event: decoded.value } as OrderEvent);
       }
     }
     const resolver = this.resolvers.get(id);
@@ -143,29 +143,33 @@ export class OrderSerde {
       throw new AvroDecodeError(`not a record of schema ${id}: ${(err as Error).message}`);
     }
     for (const name in wrapped) {
-      return this.withSharedProductId({ type: name.slice(NAMESPACE.length) as EventType, event: wrapped[name] } as OrderEvent);
+      return this.withSharedIds({ type: name.slice(NAMESPACE.length) as EventType, event: wrapped[name] } as OrderEvent);
     }
     throw new AvroDecodeError(`schema ${id}: empty union value`);
   }
 
   /**
-   * Every event names a product of the catalog, so a backlog repeats a few thousand product ids
-   * in millions of events. An event waits in its lane for a batch and is applied, long enough for
-   * V8 to move it to the old generation, whose size and collections are much of the processor's
-   * memory and CPU: one string per product rather than one per event saves each event ~40 bytes
-   * there. Bounded: past SHARED_PRODUCT_IDS distinct ids the map starts over.
+   * Events repeat a few ids many times: every event names a product of the catalog, and a user
+   * places many orders. An event waits in its lane for a batch and is applied, long enough for V8
+   * to move it to the old generation, whose size and collections are much of the processor's
+   * memory and CPU: one string per product and per user seen rather than one per event saves
+   * each event up to ~80 bytes there. Equal strings are interchangeable, so one map serves both;
+   * bounded: past SHARED_IDS distinct ids it starts over (many users then share less, at the cost
+   * of a look-up per id).
    */
-  private withSharedProductId(e: OrderEvent): OrderEvent {
-    const event = e.event as { productId: unknown };
-    const id = event.productId;
-    if (typeof id !== 'string') return e; // not valid: invalidEvent() says why
-    const shared = this.productIds.get(id);
-    if (shared !== undefined) event.productId = shared;
-    else {
-      if (this.productIds.size >= SHARED_PRODUCT_IDS) this.productIds.clear();
-      this.productIds.set(id, id);
-    }
-    return e;
+  private withSharedIds(e: OrderEvent): OrderEvent {
+    const event = e.event as { productId: unknown; userId?: unknown };
+    if (typeof event.productId === 'string') event.productId = this.shared(event.productId);
+    if (typeof event.userId === 'string') event.userId = this.shared(event.userId);
+    return e; // a field that is not a string is left for invalidEvent() to name
+  }
+
+  private shared(id: string): string {
+    const known = this.ids.get(id);
+    if (known !== undefined) return known;
+    if (this.ids.size >= SHARED_IDS) this.ids.clear();
+    this.ids.set(id, id);
+    return id;
   }
 
   private async resolverFor(id: number): Promise<Resolver | UnknownSchemaError> {

@@ -44,16 +44,16 @@ describe('order serde (offline)', () => {
     expect(() => s.decode(message)).to.throw(AvroDecodeError);
   });
 
-  it('shares product ids between events without changing any, past the bound on how many it keeps', () => {
+  it('shares product and user ids between events without changing any, past the bound on how many it keeps', () => {
     const s = serde();
     // 70,000 distinct ids overflow the 65,536 kept (the map starts over); each id is decoded
     // twice, before and after, and every event keeps its own product.
     const ids = Array.from({ length: 70_000 }, (_, i) => `P${i}`);
-    const order = (productId: string): OrderEvent => ({ type: 'OrderCreated', event: { ...events[0]!.event, productId } as never });
+    const order = (productId: string): OrderEvent => ({ type: 'OrderCreated', event: { ...events[0]!.event, productId, userId: `u-${productId}` } as never });
     for (const pass of [1, 2]) {
       for (const id of ids) {
-        const decoded = s.decode(s.encode(order(id)));
-        if (decoded.event.productId !== id) expect.fail(`pass ${pass}: ${id} decoded as ${decoded.event.productId}`);
+        const decoded = s.decode(s.encode(order(id))) as Extract<OrderEvent, { type: 'OrderCreated' }>;
+        if (decoded.event.productId !== id || decoded.event.userId !== `u-${id}`) expect.fail(`pass ${pass}: ${id} decoded as ${decoded.event.productId}, ${decoded.event.userId}`);
       }
     }
     const restock = s.decode(s.encode(events[2]!));
