@@ -32,7 +32,7 @@ import { ensureTopics } from '../src/kafka/topics.js';
 import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { SETTINGS } from '../src/config/index.js';
-import { quietCheck, benchConfig, envList, imageRuntimeEnv, median, peakRss, registerOrderContract } from './support.js';
+import { quietCheck, benchConfig, envList, imageRuntimeEnv, processorRuntimeEnv, median, peakRss, registerOrderContract } from './support.js';
 import { DEV_AUDIENCE, DEV_ISSUER, devKeys, devToken } from '../src/cli/token.js';
 
 const { values } = parseArgs({
@@ -106,12 +106,13 @@ const ready = (port: number) => fetch(`http://127.0.0.1:${port}/readyz`).then((r
 // Each child gets two fresh ports: `port` serves the API, `port + 1` health and metrics.
 let nextPort = 18600 + 2 * Math.floor(Math.random() * 150);
 /** Starts `<build.node> <build.main> <role>` and resolves once it is ready. */
-// Both roles run with the runtime settings the image gives them (deploy/Dockerfile's ENV).
-const RUNTIME_ENV = imageRuntimeEnv();
+// Each role runs with the runtime settings it is deployed with (the image's ENV; the processor
+// container's NODE_OPTIONS besides).
+const RUNTIME_ENV = { api: imageRuntimeEnv(), processor: processorRuntimeEnv() };
 
 function start(build: Build, role: 'api' | 'processor', extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   const port = (nextPort += 2);
-  const child = spawn(build.node, [build.main, role], { env: { ...process.env, ...roleEnv(port), ...RUNTIME_ENV, ...build.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(build.node, [build.main, role], { env: { ...process.env, ...roleEnv(port), ...RUNTIME_ENV[role], ...build.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 60_000;

@@ -355,7 +355,17 @@ export function imageRuntimeEnv(): Record<string, string> {
   }
   return env;
 }
-type Manifest = { spec?: { template?: { spec?: { containers?: Array<{ name: string; resources?: { limits?: { memory?: string } } }> } } } } | null;
+/**
+ * The runtime settings the processor runs with as deployed: the image's (imageRuntimeEnv), then
+ * the processor container's own MALLOC_* and NODE_OPTIONS in deploy/k8s/base.
+ */
+export function processorRuntimeEnv(): Record<string, string> {
+  const docs = parseAllDocuments(readFileSync('deploy/k8s/base/processor-deployment.yaml', 'utf8')).map((d) => d.toJS() as Manifest);
+  const container = docs.flatMap((d) => d?.spec?.template?.spec?.containers ?? []).find((c) => c.name === 'processor');
+  const own = (container?.env ?? []).filter((e) => /^MALLOC_|^NODE_OPTIONS$/.test(e.name) && typeof e.value === 'string');
+  return { ...imageRuntimeEnv(), ...Object.fromEntries(own.map((e) => [e.name, e.value!])) };
+}
+type Manifest = { spec?: { template?: { spec?: { containers?: Array<{ name: string; env?: Array<{ name: string; value?: string }>; resources?: { limits?: { memory?: string } } }> } } } } | null;
 
 /**
  * A memory cgroup limited to `bytes` (cgroup v2, or v1's memory controller), created once per

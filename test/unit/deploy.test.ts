@@ -16,7 +16,8 @@ const K8S = join(DEPLOY, 'k8s');
 const BASE = join(K8S, 'base');
 const OVERLAY = join(K8S, 'overlays', 'example');
 const ROLES = ['api', 'processor', 'all'];
-const ALLOWED_ENV = new Set<string>([...SETTINGS.map((s) => s.name), 'NODE_ENV']);
+// Besides the app's settings: the runtime's own (Node.js and V8's flags; glibc's allocator).
+const ALLOWED_ENV = new Set<string>([...SETTINGS.map((s) => s.name), 'NODE_ENV', 'NODE_OPTIONS', 'MALLOC_MMAP_THRESHOLD_']);
 const SECRET_SETTINGS: string[] = SETTINGS.filter((s) => 'secret' in s && s.secret).map((s) => s.name);
 const REQUIRED_SETTINGS: string[] = SETTINGS.filter((s) => !('default' in s)).map((s) => s.name);
 
