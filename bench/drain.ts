@@ -71,12 +71,12 @@ const orders = Number(values.orders);
 // V8's heap from. Without one (not root), RSS is that of an unlimited host, and the header says so.
 const memoryLimit = values['memory-limit'] !== undefined ? Number(values['memory-limit']) * 1048576 : deployedProcessorMemory();
 const cgroupProcs = memoryLimit > 0 ? memoryCgroup('order-stream-bench', memoryLimit) : undefined;
-// Our builds (processor, mixed, baseline, variant) run with the runtime settings they are deployed
-// with (the image's ENV, the processor container's NODE_OPTIONS: processorRuntimeEnv); the KafkaJS
-// peer with Node.js's defaults. A contender's own settings (BENCH_*_ENV) come after them.
+// This build (processor, mixed, variant) runs with the runtime settings it is deployed with (the
+// image's ENV, the processor container's NODE_OPTIONS: processorRuntimeEnv); another build
+// (baseline) and the KafkaJS peer with Node.js's defaults, unless BENCH_BASELINE_ENV says more.
 const RUNTIME_ENV = processorRuntimeEnv();
 const limitNote = memoryLimit > 0 ? (cgroupProcs ? `children in a ${mb(memoryLimit)} memory cgroup (the processor container's limit)` : `no memory cgroup (cgroups not writable here): RSS as on an unlimited host`) : 'children without a memory limit';
-const memoryNote = `${limitNote}${Object.keys(RUNTIME_ENV).length ? `; our builds with their deployed ${Object.entries(RUNTIME_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
+const memoryNote = `${limitNote}${Object.keys(RUNTIME_ENV).length ? `; this build with its deployed ${Object.entries(RUNTIME_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
 if (values.compression !== 'lz4' && values.compression !== 'none') throw new Error('--compression: lz4 or none');
 idGenerator(values.ids); // fails now on an unknown --ids, not after the first backlog
 const shape = { compression: values.compression as 'lz4' | 'none', ids: values.ids as 'v4' | 'v7', orders, products: Number(values.products), partitions: Number(values.partitions), duplicateRate: 0.01, stockCoverage: 0.9, loadCatalog: false };
@@ -145,7 +145,7 @@ async function drainWithChild(contender: Contender, run: number, b: Backlog, arg
     env: {
       // MANAGEMENT_PORT serves /metrics (PORT still does for baselines built before the management port).
       ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), MANAGEMENT_PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: schema.url,
-      ORDERS_TOPIC: b.config.kafka.ordersTopic, ORDERS_DLQ_TOPIC: b.config.kafka.dlqTopic, PROCESSOR_GROUP_ID: groupId, ...(contender === 'kafkajs' ? {} : RUNTIME_ENV), ...extraEnv,
+      ORDERS_TOPIC: b.config.kafka.ordersTopic, ORDERS_DLQ_TOPIC: b.config.kafka.dlqTopic, PROCESSOR_GROUP_ID: groupId, ...(contender === 'kafkajs' || contender === 'baseline' ? {} : RUNTIME_ENV), ...extraEnv,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
