@@ -4,7 +4,7 @@
 // the points go to one JSON file that bench/chart.py turns into the table and PNG of BENCHMARKS.md.
 //
 //   npm run bench:curves -- [--runs 3] [--orders 300000] [--backlogs 100000,1000000,3000000]
-//                           [--batches 500,1000,2500,5000,10000] [--lanes 1,2,3,6] [--products 10,1000]
+//                           [--batches 500,1000,2500,3500,5000,10000] [--lanes 1,2,3,6] [--products 10,1000]
 //                           [--json bench/results/curves.json]
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
@@ -17,7 +17,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     orders: { type: 'string', default: '300000' },
     backlogs: { type: 'string', default: '100000,1000000,3000000' },
-    batches: { type: 'string', default: '500,1000,2500,5000,10000' },
+    batches: { type: 'string', default: '500,1000,2500,3500,5000,10000' },
     lanes: { type: 'string', default: '1,2,3,6' },
     products: { type: 'string', default: '10,1000' },
     json: { type: 'string', default: 'bench/results/curves.json' },

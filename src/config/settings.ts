@@ -50,7 +50,7 @@ export const SETTINGS = [
   { name: 'ORDERS_TOPIC_REPLICATION', kind: 'integer', default: 1, min: 1, max: 32, description: 'Replication factor when the service creates the topics' },
   { name: 'ORDERS_TOPIC_MIN_INSYNC_REPLICAS', kind: 'optional', default: '', description: 'min.insync.replicas of the topics the service creates: an order is acknowledged only once this many replicas hold it (2 with replication 3; at most the replication factor); empty: the brokers\' default' },
   { name: 'PROCESSOR_GROUP_ID', kind: 'string', default: 'order-processor', description: 'Consumer group of the processor role' },
-  { name: 'PROCESSOR_BATCH_MAX_MESSAGES', kind: 'integer', default: 5000, min: 1, max: 100000, description: 'Most messages applied in one database transaction' },
+  { name: 'PROCESSOR_BATCH_MAX_MESSAGES', kind: 'integer', default: 3500, min: 1, max: 100000, description: 'Most messages applied in one database transaction' },
   { name: 'PROCESSOR_BATCH_MAX_BYTES', kind: 'integer', default: 4194304, min: 1024, max: 268435456, description: 'Most message bytes in one batch' },
   { name: 'PROCESSOR_BATCH_WAIT_MS', kind: 'integer', default: 20, min: 0, max: 10000, description: 'Longest wait for a batch to fill' },
   { name: 'PROCESSOR_APPLY_CONCURRENCY', kind: 'integer', default: 6, min: 1, max: 64, description: 'Transactions applied at once, each for its own set of partitions' },
