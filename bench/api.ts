@@ -105,11 +105,11 @@ const ready = (port: number) => fetch(`http://127.0.0.1:${port}/readyz`).then((r
 
 // Each child gets two fresh ports: `port` serves the API, `port + 1` health and metrics.
 let nextPort = 18600 + 2 * Math.floor(Math.random() * 150);
-/** Starts `<build.node> <build.main> <role>` and resolves once it is ready. */
 // Each role runs with the runtime settings it is deployed with (the image's ENV; the processor
 // container's NODE_OPTIONS besides).
 const RUNTIME_ENV = { api: imageRuntimeEnv(), processor: processorRuntimeEnv() };
 
+/** Starts `<build.node> <build.main> <role>` and resolves once it is ready. */
 function start(build: Build, role: 'api' | 'processor', extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   const port = (nextPort += 2);
   const child = spawn(build.node, [build.main, role], { env: { ...process.env, ...roleEnv(port), ...RUNTIME_ENV[role], ...build.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
