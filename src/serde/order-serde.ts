@@ -154,8 +154,8 @@ export class OrderSerde {
    * to move it to the old generation, whose size and collections are much of the processor's
    * memory and CPU: one string per product and per user seen rather than one per event saves
    * each event up to ~80 bytes there. Equal strings are interchangeable, so one map serves both;
-   * bounded: past SHARED_IDS distinct ids it starts over (many users then share less, at the cost
-   * of a look-up per id).
+   * bounded: it holds at most SHARED_IDS strings (a few MB) and past that starts over (many users
+   * then share less, at the cost of a look-up per id).
    */
   private withSharedIds(e: OrderEvent): OrderEvent {
     const event = e.event as { productId: unknown; userId?: unknown };
