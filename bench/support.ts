@@ -332,9 +332,7 @@ export const envList = (list = ''): Record<string, string> =>
  * against 32 MB in the 1 GiB container, Node.js 24) and a larger RSS than it does in its container.
  */
 export function deployedProcessorMemory(): number {
-  const docs = parseAllDocuments(readFileSync('deploy/k8s/base/processor-deployment.yaml', 'utf8')).map((d) => d.toJS() as Manifest);
-  const container = docs.flatMap((d) => d?.spec?.template?.spec?.containers ?? []).find((c) => c.name === 'processor');
-  const limit = container?.resources?.limits?.memory;
+  const limit = processorContainer()?.resources?.limits?.memory;
   const match = /^(\d+)(Mi|Gi)$/.exec(limit ?? '');
   if (!match) throw new Error(`deploy/k8s/base/processor-deployment.yaml: processor memory limit "${limit}" is not <n>Mi or <n>Gi`);
   return Number(match[1]) * (match[2] === 'Gi' ? 1 << 30 : 1 << 20);
@@ -350,7 +348,7 @@ export function imageRuntimeEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [, list] of runtime.matchAll(/^ENV\s+(.+)$/gm)) {
     for (const [, name, value] of list!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)) {
-      if (/^MALLOC_|^NODE_OPTIONS$/.test(name!)) env[name!] = value!.replace(/^"|"$/g, '');
+      if (RUNTIME_SETTING.test(name!)) env[name!] = value!.replace(/^"|"$/g, '');
     }
   }
   return env;
@@ -360,10 +358,15 @@ export function imageRuntimeEnv(): Record<string, string> {
  * the processor container's own MALLOC_* and NODE_OPTIONS in deploy/k8s/base.
  */
 export function processorRuntimeEnv(): Record<string, string> {
-  const docs = parseAllDocuments(readFileSync('deploy/k8s/base/processor-deployment.yaml', 'utf8')).map((d) => d.toJS() as Manifest);
-  const container = docs.flatMap((d) => d?.spec?.template?.spec?.containers ?? []).find((c) => c.name === 'processor');
-  const own = (container?.env ?? []).filter((e) => /^MALLOC_|^NODE_OPTIONS$/.test(e.name) && typeof e.value === 'string');
+  const own = (processorContainer()?.env ?? []).filter((e) => RUNTIME_SETTING.test(e.name) && typeof e.value === 'string');
   return { ...imageRuntimeEnv(), ...Object.fromEntries(own.map((e) => [e.name, e.value!])) };
+}
+/** The runtime's own settings, as opposed to the application's: glibc's allocator, Node.js's flags. */
+const RUNTIME_SETTING = /^MALLOC_|^NODE_OPTIONS$/;
+/** The processor container of the base manifests (deploy/k8s/base/processor-deployment.yaml). */
+function processorContainer() {
+  const docs = parseAllDocuments(readFileSync('deploy/k8s/base/processor-deployment.yaml', 'utf8')).map((d) => d.toJS() as Manifest);
+  return docs.flatMap((d) => d?.spec?.template?.spec?.containers ?? []).find((c) => c.name === 'processor');
 }
 type Manifest = { spec?: { template?: { spec?: { containers?: Array<{ name: string; env?: Array<{ name: string; value?: string }>; resources?: { limits?: { memory?: string } } }> } } } } | null;
 
