@@ -14,6 +14,7 @@ import { health, type HealthOptions } from './health.js';
 import { httpMetrics, metricsEndpoint } from './metrics.js';
 import { api, type ApiOptions } from './routes.js';
 import { requestId } from './request-id.js';
+import { requestLogger } from './request-log.js';
 
 export interface InstanceOptions {
   log: Logger;
@@ -39,9 +40,12 @@ export interface ManagementOptions extends InstanceOptions {
  */
 const requestHeaders = fp(
   async (app: FastifyInstance, { isDraining }: { isDraining: () => boolean }) => {
-    app.addHook('onSend', async (request, reply) => {
+    // Callback-style hooks here and in the other per-request hooks: an async hook costs every
+    // request a promise and a microtask turn (BENCHMARKS.md, "The api's main thread").
+    app.addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id);
       if (isDraining()) reply.header('connection', 'close');
+      done(null, payload);
     });
   },
   { name: 'request-headers' },
@@ -57,6 +61,7 @@ export async function createInstance(options: InstanceOptions): Promise<FastifyI
     // A caller's X-Request-Id only when it is a short safe token (src/api/request-id.ts).
     requestIdHeader: false,
     genReqId: requestId,
+    childLoggerFactory: requestLogger,
     return503OnClosing: true,
   });
   // Awaited: these observe routes as they are added (405 Allow lists, zeroed series), so they are

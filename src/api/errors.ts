@@ -44,9 +44,10 @@ function fieldOf(err: FastifyError): string | undefined {
 
 /**
  * 405 with `Allow` for a known path asked with a method it does not have (a 404 would tell the
- * client the resource does not exist). Routes are collected as they are registered.
+ * client the resource does not exist). Routes are collected as they are registered; the check
+ * runs in the not-found handler, so a request that found its route pays nothing for it.
  */
-function methodNotAllowed(app: FastifyInstance): void {
+function allowedMethods(app: FastifyInstance): (path: string) => string[] {
   const routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
   app.addHook('onRoute', (route) => {
     const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`);
@@ -55,13 +56,7 @@ function methodNotAllowed(app: FastifyInstance): void {
     if (known) methods.forEach((m) => known.methods.add(m));
     else routes.push({ pattern, methods: new Set(methods) });
   });
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.is404) return;
-    const path = request.url.split('?')[0]!;
-    const allowed = routes.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]);
-    if (allowed.length === 0) return;
-    return reply.code(405).header('allow', [...new Set(allowed)].sort().join(', ')).send({ error: 'Method Not Allowed', message: `${request.method} is not allowed on ${path}` });
-  });
+  return (path) => [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]))].sort();
 }
 
 /**
@@ -70,10 +65,15 @@ function methodNotAllowed(app: FastifyInstance): void {
  * instance, before any feature.
  */
 export const errorHandling = fp(async (app: FastifyInstance) => {
-  methodNotAllowed(app);
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  const allowed = allowedMethods(app);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const methods = allowed(path);
+    if (methods.length > 0) {
+      return reply.code(405).header('allow', methods.join(', ')).send({ error: 'Method Not Allowed', message: `${request.method} is not allowed on ${path}` });
+    }
+    return reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${path}` });
+  });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof HttpError) {

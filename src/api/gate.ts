@@ -25,17 +25,18 @@ export class Gate {
   }
 
   /** An onRequest hook for the API's routes. */
-  readonly onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  readonly onRequest = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     if (this.state === 'starting') {
       const dependency = this.waitingFor() ?? 'postgres';
-      throw dependencyUnavailable(dependency, `starting: waiting for ${dependency}; see /readyz`, 2);
+      return done(dependencyUnavailable(dependency, `starting: waiting for ${dependency}; see /readyz`, 2));
     }
-    if (this.state === 'closed') throw new HttpError(503, 'this replica is shutting down; retry, another replica answers', { 'retry-after': '1' });
+    if (this.state === 'closed') return done(new HttpError(503, 'this replica is shutting down; retry, another replica answers', { 'retry-after': '1' }));
     this.inFlight++;
     // 'close' fires once however the exchange ends (answered, or the client went away).
     reply.raw.once('close', () => {
       if (--this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());
     });
     void request;
+    done();
   };
 }

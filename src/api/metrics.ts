@@ -19,11 +19,18 @@ export const httpMetrics = fp(
     app.addHook('onRoute', (route) => {
       if (!(route.schema as { hide?: boolean } | undefined)?.hide) initialiseRoute(metrics, route.method, route.url);
     });
-    app.addHook('onResponse', async (request, reply) => {
-      metrics.httpRequestDuration.observe(
-        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_class: statusClass(reply.statusCode) },
-        reply.elapsedTime / 1000,
-      );
+    // prom-client hashes a label set on every observe(); the series a request lands in is looked up
+    // by one string instead, its labelled child made once (bounded: routes × methods × 5 classes).
+    const series = new Map<string, { observe: (seconds: number) => void }>();
+    app.addHook('onResponse', (request, reply, done) => {
+      const method = request.method;
+      const route = request.routeOptions.url ?? 'unmatched';
+      const status_class = statusClass(reply.statusCode);
+      const name = `${method} ${route} ${status_class}`;
+      let child = series.get(name);
+      if (!child) series.set(name, (child = metrics.httpRequestDuration.labels({ method, route, status_class })));
+      child.observe(reply.elapsedTime / 1000);
+      done();
     });
   },
   { name: 'http-metrics' },

@@ -111,8 +111,9 @@ export async function orderRoutes(app: FastifyInstance, options: OrderRoutesOpti
         response: { 201: { $ref: 'Order#' }, 202: { $ref: 'Order#' }, 200: { $ref: 'Order#' }, ...responses.errors(400, 413, 415, 503) },
       },
       // Client mistakes never reach the handler; count them here.
-      onResponse: async (_request, reply) => {
+      onResponse: (_request, reply, done) => {
         if (reply.statusCode >= 400 && reply.statusCode < 500) metrics.ordersReceived.inc({ outcome: 'invalid' });
+        done();
       },
     },
     async (request, reply) => {
