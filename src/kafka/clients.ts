@@ -49,9 +49,9 @@ export function newProducer(options: KafkaOptions, overrides: ProducerGlobalConf
     // bounded by the produce latency, and librdkafka's default 5 ms wait to fill a batch was most of
     // it: 1 ms gave 1.36× the acknowledged POST/s of 5 (BENCHMARKS.md, "linger.ms"). Once the api's
     // main thread shared two cores with the broker and the client, CPU per order bounded it
-    // instead: 2 ms makes batches twice as large, a produce request (librdkafka sends one per
-    // partition) carries twice the orders, and gave 1.12× the POST/s of 1 ms at 0.87× the CPU per
-    // order (BENCHMARKS.md, "The api's main thread").
+    // instead: 2 ms makes batches larger, so fewer produce requests (librdkafka sends one per
+    // partition) for as many orders, and gave 1.12× the POST/s of 1 ms at 0.87× the CPU per order
+    // (BENCHMARKS.md, "The api's main thread").
     'linger.ms': 2,
     'compression.type': 'lz4',
     ...overrides,
