@@ -29,7 +29,10 @@ export class BatchHistogram {
     for (const registry of registers) registry.registerMetric(this as unknown as client.Metric);
   }
 
-  /** Observes one value per element: `valueOf(items[i])`. Non-finite values are refused, as prom-client does. */
+  /**
+   * Observes one value per element: `valueOf(items[i])`. A non-finite value is refused, as
+   * prom-client does; those before it stay observed, as they would one observe() at a time.
+   */
   observeEach<T>(items: readonly T[], valueOf: (item: T) => number): void {
     const bounds = this.upperBounds;
     for (let i = 0; i < items.length; i++) {
@@ -39,12 +42,8 @@ export class BatchHistogram {
       while (b < bounds.length && value > bounds[b]!) b++;
       this.counts[b]!++;
       this.sum += value;
+      this.count++;
     }
-    this.count += items.length;
-  }
-
-  observe(value: number): void {
-    this.observeEach([value], (v) => v);
   }
 
   reset(): void {

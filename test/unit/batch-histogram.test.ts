@@ -27,7 +27,7 @@ describe('BatchHistogram', () => {
     const { batch, reference, text } = pair();
     const values = [0, 0.01, 0.0100001, 0.05, 0.3, 1, 2.5, 2.6, 400, ...Array.from({ length: 500 }, (_, i) => (i * 7919) % 3000 / 1000)];
     batch.observeEach(values, (v) => v);
-    batch.observe(0.2);
+    batch.observeEach([0.2], (v) => v);
     for (const v of [...values, 0.2]) reference.observe(v);
     const [a, b] = await text();
     expect(a).to.equal(b);
@@ -37,11 +37,16 @@ describe('BatchHistogram', () => {
     expect(a).to.include(`t_seconds_bucket{le="0.01",role="processor"} ${atMostOneCentisecond}`);
   });
 
-  it('refuses a value that is not a finite number, and reset() starts again from zero', async () => {
-    const { batch, text } = pair();
-    expect(() => batch.observeEach([1, Number.NaN], (v) => v)).to.throw(TypeError);
+  it('refuses a value that is not a finite number, keeping those before it, and reset() starts again from zero', async () => {
+    const { batch, reference, text } = pair();
+    expect(() => batch.observeEach([1, Number.NaN, 2], (v) => v)).to.throw(TypeError);
+    reference.observe(1);
+    expect(() => reference.observe(Number.NaN)).to.throw();
+    const [observed, expected] = await text();
+    expect(observed).to.equal(expected);
+    expect(observed).to.include('t_seconds_count{role="processor"} 1');
     batch.reset();
-    const [a, b] = await text();
-    expect(a).to.equal(b);
+    const [untouched] = await pair().text();
+    expect((await text())[0]).to.equal(untouched);
   });
 });
